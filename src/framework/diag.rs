@@ -1,0 +1,120 @@
+//! Diagnostics for users.
+//!
+//! tf-provider's `Diagnostic::new` appends a Rust backtrace to the detail whenever
+//! `RUST_BACKTRACE` is set. Users must never see one, so every diagnostic this provider
+//! emits is built here, field by field, without capturing anything.
+
+use std::borrow::Cow;
+
+use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+
+use crate::api::wait::WaitError;
+use crate::api::ApiError;
+
+/// Path to a top-level attribute.
+pub fn attr(name: &'static str) -> AttributePath {
+    AttributePath::new(name)
+}
+
+/// Builds a diagnostic without a backtrace.
+pub fn diagnostic(
+    summary: impl Into<Cow<'static, str>>,
+    detail: impl Into<Cow<'static, str>>,
+    attribute: AttributePath,
+) -> Diagnostic {
+    Diagnostic {
+        summary: summary.into(),
+        detail: detail.into(),
+        attribute,
+    }
+}
+
+/// Convenience methods on [`Diagnostics`] that never capture a backtrace.
+pub trait DiagExt {
+    fn err(
+        &mut self,
+        summary: impl Into<Cow<'static, str>>,
+        detail: impl Into<Cow<'static, str>>,
+        attribute: AttributePath,
+    );
+    fn root_err(
+        &mut self,
+        summary: impl Into<Cow<'static, str>>,
+        detail: impl Into<Cow<'static, str>>,
+    );
+    fn warn(
+        &mut self,
+        summary: impl Into<Cow<'static, str>>,
+        detail: impl Into<Cow<'static, str>>,
+        attribute: AttributePath,
+    );
+    /// Reports a failed API call: `summary` says what the provider was doing.
+    fn api_err(&mut self, summary: impl Into<Cow<'static, str>>, error: &ApiError);
+    /// Reports a failed wait: `summary` says what the provider was waiting for.
+    fn wait_err(&mut self, summary: impl Into<Cow<'static, str>>, error: &WaitError);
+    fn has_errors(&self) -> bool;
+}
+
+impl DiagExt for Diagnostics {
+    fn err(
+        &mut self,
+        summary: impl Into<Cow<'static, str>>,
+        detail: impl Into<Cow<'static, str>>,
+        attribute: AttributePath,
+    ) {
+        self.add_error(diagnostic(summary, detail, attribute));
+    }
+
+    fn root_err(
+        &mut self,
+        summary: impl Into<Cow<'static, str>>,
+        detail: impl Into<Cow<'static, str>>,
+    ) {
+        self.add_error(diagnostic(summary, detail, AttributePath::default()));
+    }
+
+    fn warn(
+        &mut self,
+        summary: impl Into<Cow<'static, str>>,
+        detail: impl Into<Cow<'static, str>>,
+        attribute: AttributePath,
+    ) {
+        self.add_warning(diagnostic(summary, detail, attribute));
+    }
+
+    fn api_err(&mut self, summary: impl Into<Cow<'static, str>>, error: &ApiError) {
+        self.root_err(summary, api_error_detail(error));
+    }
+
+    fn wait_err(&mut self, summary: impl Into<Cow<'static, str>>, error: &WaitError) {
+        let detail = match error {
+            WaitError::Api(api) => api_error_detail(api),
+            other => other.to_string(),
+        };
+        self.root_err(summary, detail);
+    }
+
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// The detail of an API failure: the API's own words plus a hint at what to do.
+fn api_error_detail(error: &ApiError) -> String {
+    let hint = match error {
+        ApiError::Unauthorized { .. } => {
+            "\n\nCheck the provider's `token` (or DBAAS_TOKEN / DIGITALOCEAN_TOKEN): it is missing, \
+             expired or lacks the database scopes."
+        }
+        ApiError::RateLimited { .. } => {
+            "\n\nThe API rate limit stayed exhausted through every retry. Raise `http_retry_max` \
+             or run with lower parallelism."
+        }
+        ApiError::Server { .. } | ApiError::Transport { .. } => {
+            "\n\nThe request was retried and still failed; this is usually temporary. Run the \
+             command again."
+        }
+        _ => "",
+    };
+    format!("{error}{hint}")
+}

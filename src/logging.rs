@@ -1,0 +1,237 @@
+//! Logging as Terraform expects it from a plugin: one hclog-style JSON object per line on the
+//! process's real stderr (`@level`, `@message`, `@module`, `@timestamp`, then fields), at the
+//! level of `TF_LOG_PROVIDER_DBAAS`, else `TF_LOG_PROVIDER`, else `TF_LOG`. Nothing is written
+//! when none is set. Terraform shows these lines only when the user enables logging.
+//!
+//! The same subscriber watches for tf-provider's `StopProvider` request span: that RPC is how
+//! Terraform asks an interrupted provider to stop, and tf-provider does not expose it otherwise.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use serde_json::{Map, Value as Json};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::filter::{filter_fn, LevelFilter};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{Layer, Registry};
+
+use crate::framework::stop::request_stop;
+
+/// Environment variables that set the level, most specific first.
+pub const LEVEL_VARIABLES: [&str; 3] = ["TF_LOG_PROVIDER_DBAAS", "TF_LOG_PROVIDER", "TF_LOG"];
+
+/// The level asked for by the environment (`JSON` means TRACE, as in Terraform).
+pub fn level_from_env(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
+    for name in LEVEL_VARIABLES {
+        if let Some(value) = lookup(name).filter(|v| !v.trim().is_empty()) {
+            return match value.trim().to_ascii_uppercase().as_str() {
+                "TRACE" | "JSON" => LevelFilter::TRACE,
+                "DEBUG" => LevelFilter::DEBUG,
+                "INFO" => LevelFilter::INFO,
+                "WARN" => LevelFilter::WARN,
+                "ERROR" => LevelFilter::ERROR,
+                "OFF" => LevelFilter::OFF,
+                // Terraform treats an unrecognised value as TRACE.
+                _ => LevelFilter::TRACE,
+            };
+        }
+    }
+    LevelFilter::OFF
+}
+
+/// Installs the global subscriber. Call once, before serving.
+pub fn init() {
+    let level = level_from_env(|name| std::env::var(name).ok());
+    let subscriber = Registry::default()
+        .with(HclogJson.with_filter(filter_fn(move |meta| wanted(meta, level))))
+        .with(StopWatcher.with_filter(filter_fn(|meta| {
+            meta.is_span() && meta.target().starts_with("tower_http::trace")
+        })));
+    // A second call (tests) keeps the first subscriber, which is what we want.
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// Our own events at the chosen level; the chatty transport crates only at WARN and above.
+fn wanted(meta: &Metadata<'_>, level: LevelFilter) -> bool {
+    if !meta.is_event() {
+        return false;
+    }
+    let ours = meta.target().starts_with("dbaas") || meta.target().starts_with("terraform_provider_dbaas");
+    let limit = if ours { level } else { level.min(LevelFilter::WARN) };
+    *meta.level() <= limit
+}
+
+struct HclogJson;
+
+impl<S: Subscriber> Layer<S> for HclogJson {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        let mut fields = JsonFields::default();
+        event.record(&mut fields);
+        let mut line = Map::new();
+        line.insert("@level".into(), Json::from(level_name(meta.level())));
+        line.insert("@message".into(), Json::from(fields.message.unwrap_or_default()));
+        line.insert("@module".into(), Json::from(module_name(meta.target())));
+        line.insert("@timestamp".into(), Json::from(timestamp()));
+        line.extend(fields.values);
+        let mut text = Json::Object(line).to_string();
+        text.push('\n');
+        // One write per line keeps lines whole when tasks log concurrently.
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+}
+
+fn level_name(level: &Level) -> &'static str {
+    match *level {
+        Level::TRACE => "trace",
+        Level::DEBUG => "debug",
+        Level::INFO => "info",
+        Level::WARN => "warn",
+        Level::ERROR => "error",
+    }
+}
+
+fn module_name(target: &str) -> String {
+    let rest = target
+        .strip_prefix("dbaas::")
+        .or_else(|| target.strip_prefix("terraform_provider_dbaas::"));
+    match rest {
+        Some(rest) => format!("provider.dbaas.{}", rest.replace("::", ".")),
+        None if target == "dbaas" => "provider.dbaas".to_string(),
+        None => format!("provider.dbaas.{}", target.split("::").next().unwrap_or(target)),
+    }
+}
+
+fn timestamp() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let mut out = String::with_capacity(27);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.microsecond()
+    );
+    out
+}
+
+#[derive(Default)]
+struct JsonFields {
+    message: Option<String>,
+    values: Map<String, Json>,
+}
+
+impl Visit for JsonFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = Some(value.to_string());
+        } else {
+            self.values.insert(field.name().into(), Json::from(value));
+        }
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.values.insert(field.name().into(), Json::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.values.insert(field.name().into(), Json::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.values.insert(field.name().into(), Json::from(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            self.message = Some(text);
+        } else {
+            self.values.insert(field.name().into(), Json::from(text));
+        }
+    }
+}
+
+/// Fires the stop signal when tf-provider starts serving `StopProvider`.
+struct StopWatcher;
+
+impl<S> Layer<S> for StopWatcher
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _id: &tracing::span::Id,
+        _ctx: Context<'_, S>,
+    ) {
+        let mut uri = UriField(None);
+        attrs.record(&mut uri);
+        if uri
+            .0
+            .is_some_and(|uri| uri.ends_with("/tfplugin6.Provider/StopProvider"))
+        {
+            request_stop();
+        }
+    }
+}
+
+struct UriField(Option<String>);
+
+impl Visit for UriField {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "uri" {
+            self.0 = Some(format!("{value:?}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + '_ {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn the_most_specific_variable_wins() {
+        assert_eq!(level_from_env(env(&[])), LevelFilter::OFF);
+        assert_eq!(level_from_env(env(&[("TF_LOG", "info")])), LevelFilter::INFO);
+        assert_eq!(
+            level_from_env(env(&[("TF_LOG", "info"), ("TF_LOG_PROVIDER", "DEBUG")])),
+            LevelFilter::DEBUG
+        );
+        assert_eq!(
+            level_from_env(env(&[
+                ("TF_LOG", "info"),
+                ("TF_LOG_PROVIDER", "DEBUG"),
+                ("TF_LOG_PROVIDER_DBAAS", "error")
+            ])),
+            LevelFilter::ERROR
+        );
+        assert_eq!(level_from_env(env(&[("TF_LOG", "JSON")])), LevelFilter::TRACE);
+        assert_eq!(level_from_env(env(&[("TF_LOG", "")])), LevelFilter::OFF);
+    }
+
+    #[test]
+    fn modules_are_named_after_the_provider() {
+        assert_eq!(module_name("dbaas::api::client"), "provider.dbaas.api.client");
+        assert_eq!(module_name("h2::proto"), "provider.dbaas.h2");
+    }
+
+    #[test]
+    fn timestamps_have_the_hclog_shape() {
+        let ts = timestamp();
+        assert_eq!(ts.len(), 27, "{ts}");
+        assert!(ts.ends_with('Z'));
+        assert_eq!(&ts[10..11], "T");
+    }
+}

@@ -1,0 +1,497 @@
+//! The provider block: credentials, endpoint, retry and polling settings. `configure` builds
+//! the API client once; every resource and data source shares it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
+
+use crate::api::wait::PollSchedule;
+use crate::api::{Client, ClientConfig, RetryPolicy};
+use crate::framework::diag::DiagExt;
+use crate::framework::duration::{parse_duration, DURATION_FORMAT_HINT};
+use crate::resources::database_cluster::DatabaseClusterResource;
+
+/// Where the token comes from when the provider block has none, in order.
+pub const TOKEN_VARIABLES: [&str; 3] = ["DBAAS_TOKEN", "DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"];
+/// Where the endpoint comes from when the provider block has none, in order.
+pub const ENDPOINT_VARIABLES: [&str; 2] = ["DBAAS_API_URL", "DIGITALOCEAN_API_URL"];
+pub const DEFAULT_ENDPOINT: &str = "https://api.digitalocean.com";
+
+const DEFAULT_RETRY_MAX: i64 = 4;
+const DEFAULT_RETRY_WAIT_MIN: Duration = Duration::from_secs(1);
+const DEFAULT_RETRY_WAIT_MAX: Duration = Duration::from_secs(30);
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
+/// The first status check after a mutation comes this soon: small clusters and the emulator
+/// are often ready within a second or two, and a fixed 15 s ticker wastes that.
+const FIRST_POLL: Duration = Duration::from_millis(500);
+
+/// The provider block as Terraform sends it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProviderConfig {
+    pub token: Value<String>,
+    pub api_endpoint: Value<String>,
+    pub http_retry_max: Value<i64>,
+    pub http_retry_wait_min: Value<String>,
+    pub http_retry_wait_max: Value<String>,
+    pub request_timeout: Value<String>,
+    pub poll_interval: Value<String>,
+}
+
+/// Everything resources need to talk to the API.
+#[derive(Debug)]
+pub struct ApiContext {
+    pub client: Client,
+    pub poll: PollSchedule,
+}
+
+/// Filled by `configure`, read by every resource.
+#[derive(Debug, Default)]
+pub struct ProviderData {
+    api: RwLock<Option<Arc<ApiContext>>>,
+}
+
+impl ProviderData {
+    /// The configured API context, or an error diagnostic explaining why there is none.
+    pub fn api(&self, diags: &mut Diagnostics) -> Option<Arc<ApiContext>> {
+        let api = self.api.read().expect("provider data lock").clone();
+        if api.is_none() {
+            diags.root_err(
+                "Provider not configured",
+                "The dbaas provider has no usable configuration yet. This happens when the \
+                 provider block depends on values that are only known after apply (for example a \
+                 token produced by another resource); apply those first, or set the token through \
+                 DBAAS_TOKEN.",
+            );
+        }
+        api
+    }
+
+    /// Installs an API context directly (tests and tools that bypass Terraform).
+    pub fn set_api(&self, api: ApiContext) {
+        *self.api.write().expect("provider data lock") = Some(Arc::new(api));
+    }
+}
+
+/// Settings after applying environment fallbacks and defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub token: String,
+    pub endpoint: String,
+    pub retry: RetryPolicy,
+    pub request_timeout: Duration,
+    pub poll_interval: Duration,
+}
+
+/// The provider.
+#[derive(Debug, Default, Clone)]
+pub struct DbaasProvider {
+    data: Arc<ProviderData>,
+}
+
+impl DbaasProvider {
+    pub fn data(&self) -> Arc<ProviderData> {
+        self.data.clone()
+    }
+}
+
+fn optional(attr_type: AttributeType, description: &str, sensitive: bool) -> Attribute {
+    Attribute {
+        attr_type,
+        description: Description::markdown(description),
+        constraint: AttributeConstraint::Optional,
+        sensitive,
+        ..Default::default()
+    }
+}
+
+/// The provider block's schema.
+pub fn provider_schema() -> Schema {
+    Schema {
+        version: 1,
+        block: Block {
+            version: 1,
+            description: Description::markdown(
+                "The dbaas provider manages DigitalOcean Managed Databases (`/v2/databases`): \
+                 clusters, connection pools, Kafka topics and firewall rules. It works against the \
+                 real API or against `dbaas-mock`, the emulator that ships with it.",
+            ),
+            attributes: map! {
+                "token" => optional(AttributeType::String,
+                    "API token with the database scopes. Defaults to the first of `DBAAS_TOKEN`, \
+                     `DIGITALOCEAN_TOKEN`, `DIGITALOCEAN_ACCESS_TOKEN` that is set. Never logged or stored in state.", true),
+                "api_endpoint" => optional(AttributeType::String,
+                    "Base URL of the API. Defaults to `DBAAS_API_URL`, then `DIGITALOCEAN_API_URL`, \
+                     then `https://api.digitalocean.com`. Point it at `dbaas-mock` (e.g. `http://127.0.0.1:8080`) to test without an account.", false),
+                "http_retry_max" => optional(AttributeType::Number,
+                    "How many times a request is retried after a rate limit (429), a server error (5xx except 501) \
+                     or a network error, with exponential backoff and jitter. Default `4` (`DBAAS_HTTP_RETRY_MAX`). \
+                     Creates are never blindly re-sent: the provider first checks whether the object exists.", false),
+                "http_retry_wait_min" => optional(AttributeType::String,
+                    "Shortest wait between retries, e.g. `\"1s\"` (`DBAAS_HTTP_RETRY_WAIT_MIN`). Default `1s`.", false),
+                "http_retry_wait_max" => optional(AttributeType::String,
+                    "Longest wait between retries, e.g. `\"30s\"` (`DBAAS_HTTP_RETRY_WAIT_MAX`). Default `30s`. \
+                     A `retry-after` from the API is honoured even when longer.", false),
+                "request_timeout" => optional(AttributeType::String,
+                    "Time limit for one HTTP request, e.g. `\"60s\"` (`DBAAS_REQUEST_TIMEOUT`). Default `60s`.", false),
+                "poll_interval" => optional(AttributeType::String,
+                    "Longest interval between status checks while waiting for a cluster (`DBAAS_POLL_INTERVAL`). \
+                     The first check comes after 500ms and the interval doubles up to this value. Default `10s`.", false),
+            },
+            ..Default::default()
+        },
+    }
+}
+
+type Problem = (AttributePath, String, String);
+
+fn duration_setting(
+    value: &Value<String>,
+    env_name: &str,
+    attribute: &'static str,
+    default: Duration,
+    lookup: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<Problem>,
+) -> Duration {
+    let text = match value {
+        Value::Value(text) => Some(text.clone()),
+        _ => lookup(env_name).filter(|v| !v.trim().is_empty()),
+    };
+    match text.map(|t| parse_duration(&t)) {
+        None => default,
+        Some(Ok(duration)) => duration,
+        Some(Err(problem)) => {
+            problems.push((
+                AttributePath::new(attribute),
+                format!("Invalid {attribute}"),
+                format!("`{attribute}` (or {env_name}) must be {DURATION_FORMAT_HINT}: {problem}"),
+            ));
+            default
+        }
+    }
+}
+
+/// Checks an endpoint URL: http(s), a host, no query or fragment.
+pub fn check_endpoint(endpoint: &str) -> Result<String, String> {
+    let url = url::Url::parse(endpoint.trim()).map_err(|e| {
+        format!("{endpoint:?} is not a URL ({e}); expected something like \"https://api.digitalocean.com\"")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{endpoint:?} must use http or https, not {:?}", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{endpoint:?} has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{endpoint:?} must not have a query or fragment"));
+    }
+    Ok(endpoint.trim().trim_end_matches('/').to_string())
+}
+
+/// Applies environment fallbacks and defaults. `Ok(None)` means a value is still unknown.
+pub fn resolve_settings(
+    config: &ProviderConfig,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Settings>, Vec<Problem>> {
+    if matches!(config.token, Value::Unknown) || matches!(config.api_endpoint, Value::Unknown) {
+        return Ok(None);
+    }
+    let mut problems = Vec::new();
+    let token = match &config.token {
+        Value::Value(token) => Some(token.clone()),
+        _ => TOKEN_VARIABLES
+            .iter()
+            .find_map(|name| lookup(name).filter(|v| !v.trim().is_empty())),
+    };
+    let token = match token {
+        Some(token) if !token.trim().is_empty() => token.trim().to_string(),
+        _ => {
+            problems.push((
+                AttributePath::new("token"),
+                "Missing API token".to_string(),
+                format!(
+                    "Set `token` in the provider block, or one of {} in the environment. \
+                     Against dbaas-mock any non-empty token works unless the emulator was started with --token.",
+                    TOKEN_VARIABLES.join(", ")
+                ),
+            ));
+            String::new()
+        }
+    };
+    let (endpoint_text, endpoint_source) = match &config.api_endpoint {
+        Value::Value(endpoint) => (endpoint.clone(), "api_endpoint".to_string()),
+        _ => ENDPOINT_VARIABLES
+            .iter()
+            .find_map(|name| {
+                lookup(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (v, (*name).to_string()))
+            })
+            .unwrap_or_else(|| (DEFAULT_ENDPOINT.to_string(), "the default".to_string())),
+    };
+    let endpoint = match check_endpoint(&endpoint_text) {
+        Ok(endpoint) => endpoint,
+        Err(problem) => {
+            problems.push((
+                AttributePath::new("api_endpoint"),
+                "Invalid api_endpoint".to_string(),
+                format!("The endpoint from {endpoint_source} is unusable: {problem}."),
+            ));
+            String::new()
+        }
+    };
+    let retry_max = match &config.http_retry_max {
+        Value::Value(n) => Some(*n),
+        _ => match lookup("DBAAS_HTTP_RETRY_MAX").filter(|v| !v.trim().is_empty()) {
+            Some(text) => match text.trim().parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    problems.push((
+                        AttributePath::new("http_retry_max"),
+                        "Invalid http_retry_max".to_string(),
+                        format!("DBAAS_HTTP_RETRY_MAX must be a whole number from 0 to 20; got {text:?}."),
+                    ));
+                    None
+                }
+            },
+            None => None,
+        },
+    }
+    .unwrap_or(DEFAULT_RETRY_MAX);
+    if !(0..=20).contains(&retry_max) {
+        problems.push((
+            AttributePath::new("http_retry_max"),
+            "Invalid http_retry_max".to_string(),
+            format!("`http_retry_max` must be between 0 and 20; got {retry_max}."),
+        ));
+    }
+    let wait_min = duration_setting(&config.http_retry_wait_min, "DBAAS_HTTP_RETRY_WAIT_MIN", "http_retry_wait_min", DEFAULT_RETRY_WAIT_MIN, &lookup, &mut problems);
+    let wait_max = duration_setting(&config.http_retry_wait_max, "DBAAS_HTTP_RETRY_WAIT_MAX", "http_retry_wait_max", DEFAULT_RETRY_WAIT_MAX, &lookup, &mut problems);
+    let request_timeout = duration_setting(&config.request_timeout, "DBAAS_REQUEST_TIMEOUT", "request_timeout", DEFAULT_REQUEST_TIMEOUT, &lookup, &mut problems);
+    let poll_interval = duration_setting(&config.poll_interval, "DBAAS_POLL_INTERVAL", "poll_interval", DEFAULT_POLL_INTERVAL, &lookup, &mut problems);
+    if wait_min > wait_max {
+        problems.push((
+            AttributePath::new("http_retry_wait_min"),
+            "Invalid http_retry_wait_min".to_string(),
+            "`http_retry_wait_min` must not be longer than `http_retry_wait_max`.".to_string(),
+        ));
+    }
+    if request_timeout.is_zero() || poll_interval.is_zero() {
+        let name = if request_timeout.is_zero() { "request_timeout" } else { "poll_interval" };
+        problems.push((
+            AttributePath::new(name),
+            format!("Invalid {name}"),
+            format!("`{name}` must be longer than zero."),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Some(Settings {
+        token,
+        endpoint,
+        retry: RetryPolicy {
+            max_retries: retry_max as u32,
+            wait_min,
+            wait_max,
+        },
+        request_timeout,
+        poll_interval,
+    }))
+}
+
+fn report(diags: &mut Diagnostics, problems: Vec<Problem>) {
+    for (path, summary, detail) in problems {
+        diags.err(summary, detail, path);
+    }
+}
+
+/// The schedule for status checks: 500ms first, doubling up to the configured interval.
+pub fn poll_schedule(poll_interval: Duration) -> PollSchedule {
+    PollSchedule {
+        first: FIRST_POLL.min(poll_interval),
+        max_interval: poll_interval,
+    }
+}
+
+#[async_trait]
+impl Provider for DbaasProvider {
+    type Config<'a> = ProviderConfig;
+    type MetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(provider_schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
+        // Only what the block itself says; the environment is checked at configure time.
+        let explicit = ProviderConfig {
+            token: if config.token.is_null() { Value::Value("set-at-configure".into()) } else { config.token.clone() },
+            ..config
+        };
+        if let Err(problems) = resolve_settings(&explicit, |_| None) {
+            report(diags, problems);
+        }
+        Some(())
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        terraform_version: String,
+        config: Self::Config<'a>,
+    ) -> Option<()> {
+        let settings = match resolve_settings(&config, |name| std::env::var(name).ok()) {
+            Ok(Some(settings)) => settings,
+            Ok(None) => {
+                tracing::info!("provider configuration not yet known; resources will report it if used");
+                return Some(());
+            }
+            Err(problems) => {
+                report(diags, problems);
+                return Some(());
+            }
+        };
+        let user_agent = format!(
+            "terraform-provider-dbaas/{} Terraform/{}",
+            env!("CARGO_PKG_VERSION"),
+            if terraform_version.is_empty() { "unknown" } else { &terraform_version }
+        );
+        match Client::new(ClientConfig {
+            endpoint: settings.endpoint.clone(),
+            token: settings.token,
+            user_agent,
+            retry: settings.retry,
+            request_timeout: settings.request_timeout,
+        }) {
+            Ok(client) => {
+                tracing::debug!(endpoint = %settings.endpoint, "provider configured");
+                self.data.set_api(ApiContext {
+                    client,
+                    poll: poll_schedule(settings.poll_interval),
+                });
+            }
+            Err(error) => diags.err(
+                "Invalid api_endpoint",
+                format!("The API client could not be built: {error}"),
+                AttributePath::new("api_endpoint"),
+            ),
+        }
+        Some(())
+    }
+
+    fn get_resources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
+        Some(map! {
+            "database_cluster" => DatabaseClusterResource::new(self.data()),
+        })
+    }
+
+    fn get_data_sources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
+        Some(HashMap::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn token_falls_back_through_the_environment_in_order() {
+        let config = ProviderConfig::default();
+        let settings = resolve_settings(
+            &config,
+            lookup(&[("DIGITALOCEAN_ACCESS_TOKEN", "c"), ("DIGITALOCEAN_TOKEN", "b")]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(settings.token, "b");
+        assert_eq!(settings.endpoint, DEFAULT_ENDPOINT);
+        let settings = resolve_settings(&config, lookup(&[("DBAAS_TOKEN", "a"), ("DIGITALOCEAN_TOKEN", "b")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(settings.token, "a");
+        let explicit = ProviderConfig { token: Value::Value("x".into()), ..Default::default() };
+        assert_eq!(resolve_settings(&explicit, lookup(&[("DBAAS_TOKEN", "a")])).unwrap().unwrap().token, "x");
+    }
+
+    #[test]
+    fn missing_token_and_bad_endpoint_are_named() {
+        let config = ProviderConfig {
+            api_endpoint: Value::Value("ftp://example.com".into()),
+            ..Default::default()
+        };
+        let problems = resolve_settings(&config, lookup(&[])).unwrap_err();
+        let paths: Vec<_> = problems.iter().map(|(_, summary, _)| summary.as_str()).collect();
+        assert_eq!(paths, ["Missing API token", "Invalid api_endpoint"]);
+        assert!(problems[1].2.contains("http or https"));
+    }
+
+    #[test]
+    fn endpoint_comes_from_the_environment_and_is_normalised() {
+        let settings = resolve_settings(
+            &ProviderConfig::default(),
+            lookup(&[("DBAAS_TOKEN", "t"), ("DIGITALOCEAN_API_URL", "http://127.0.0.1:8080/")]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(settings.endpoint, "http://127.0.0.1:8080");
+        assert!(check_endpoint("not a url").is_err());
+        assert!(check_endpoint("https://api.example.com?x=1").is_err());
+    }
+
+    #[test]
+    fn knobs_are_parsed_and_checked() {
+        let config = ProviderConfig {
+            token: Value::Value("t".into()),
+            http_retry_max: Value::Value(2),
+            http_retry_wait_min: Value::Value("100ms".into()),
+            http_retry_wait_max: Value::Value("2s".into()),
+            poll_interval: Value::Value("1s".into()),
+            ..Default::default()
+        };
+        let settings = resolve_settings(&config, lookup(&[])).unwrap().unwrap();
+        assert_eq!(settings.retry.max_retries, 2);
+        assert_eq!(settings.retry.wait_min, Duration::from_millis(100));
+        assert_eq!(settings.poll_interval, Duration::from_secs(1));
+        assert_eq!(poll_schedule(settings.poll_interval).first, Duration::from_millis(500));
+
+        let bad = ProviderConfig {
+            token: Value::Value("t".into()),
+            http_retry_max: Value::Value(99),
+            http_retry_wait_min: Value::Value("10s".into()),
+            http_retry_wait_max: Value::Value("1s".into()),
+            request_timeout: Value::Value("soon".into()),
+            ..Default::default()
+        };
+        let summaries: Vec<_> = resolve_settings(&bad, lookup(&[]))
+            .unwrap_err()
+            .into_iter()
+            .map(|(_, s, _)| s)
+            .collect();
+        assert_eq!(summaries, ["Invalid http_retry_max", "Invalid request_timeout", "Invalid http_retry_wait_min"]);
+    }
+
+    #[test]
+    fn unknown_credentials_defer_configuration() {
+        let config = ProviderConfig { token: Value::Unknown, ..Default::default() };
+        assert_eq!(resolve_settings(&config, lookup(&[])).unwrap(), None);
+    }
+}
