@@ -4,6 +4,8 @@
 //! Data flows one way: Terraform → protocol layer (tf-provider) → [`resources`] → [`api`] → HTTP.
 
 pub mod api;
+pub mod data_sources;
+pub mod docs;
 pub mod framework;
 pub mod logging;
 pub mod mock;

@@ -13,14 +13,25 @@ use tf_provider::schema::{
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
+use crate::api::models::Options;
 use crate::api::wait::PollSchedule;
-use crate::api::{Client, ClientConfig, RetryPolicy};
+use crate::api::{ApiError, Client, ClientConfig, RetryPolicy};
+use crate::data_sources::database_ca::DatabaseCaDataSource;
+use crate::data_sources::database_cluster::DatabaseClusterDataSource;
+use crate::data_sources::database_options::DatabaseOptionsDataSource;
 use crate::framework::diag::DiagExt;
 use crate::framework::duration::{parse_duration, DURATION_FORMAT_HINT};
 use crate::resources::database_cluster::DatabaseClusterResource;
+use crate::resources::database_connection_pool::DatabaseConnectionPoolResource;
+use crate::resources::database_firewall::DatabaseFirewallResource;
+use crate::resources::database_kafka_topic::DatabaseKafkaTopicResource;
 
 /// Where the token comes from when the provider block has none, in order.
-pub const TOKEN_VARIABLES: [&str; 3] = ["DBAAS_TOKEN", "DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"];
+pub const TOKEN_VARIABLES: [&str; 3] = [
+    "DBAAS_TOKEN",
+    "DIGITALOCEAN_TOKEN",
+    "DIGITALOCEAN_ACCESS_TOKEN",
+];
 /// Where the endpoint comes from when the provider block has none, in order.
 pub const ENDPOINT_VARIABLES: [&str; 2] = ["DBAAS_API_URL", "DIGITALOCEAN_API_URL"];
 pub const DEFAULT_ENDPOINT: &str = "https://api.digitalocean.com";
@@ -51,6 +62,27 @@ pub struct ProviderConfig {
 pub struct ApiContext {
     pub client: Client,
     pub poll: PollSchedule,
+    /// The options catalogue, fetched at most once per provider run (plan-time validation).
+    catalogue: tokio::sync::OnceCell<Arc<Options>>,
+}
+
+impl ApiContext {
+    pub fn new(client: Client, poll: PollSchedule) -> Self {
+        Self {
+            client,
+            poll,
+            catalogue: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The options catalogue (engines, regions, versions, layouts), fetched on first use and
+    /// shared by every resource for the rest of the run.
+    pub async fn catalogue(&self) -> Result<Arc<Options>, ApiError> {
+        self.catalogue
+            .get_or_try_init(|| async { self.client.options().await.map(Arc::new) })
+            .await
+            .cloned()
+    }
 }
 
 /// Filled by `configure`, read by every resource.
@@ -73,6 +105,12 @@ impl ProviderData {
             );
         }
         api
+    }
+
+    /// The configured API context, if there is one yet (plan-time checks that are merely
+    /// helpful use this and skip themselves when the provider is not configured).
+    pub fn api_if_configured(&self) -> Option<Arc<ApiContext>> {
+        self.api.read().expect("provider data lock").clone()
     }
 
     /// Installs an API context directly (tests and tools that bypass Terraform).
@@ -185,7 +223,10 @@ pub fn check_endpoint(endpoint: &str) -> Result<String, String> {
         format!("{endpoint:?} is not a URL ({e}); expected something like \"https://api.digitalocean.com\"")
     })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{endpoint:?} must use http or https, not {:?}", url.scheme()));
+        return Err(format!(
+            "{endpoint:?} must use http or https, not {:?}",
+            url.scheme()
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{endpoint:?} has no host"));
@@ -273,10 +314,38 @@ pub fn resolve_settings(
             format!("`http_retry_max` must be between 0 and 20; got {retry_max}."),
         ));
     }
-    let wait_min = duration_setting(&config.http_retry_wait_min, "DBAAS_HTTP_RETRY_WAIT_MIN", "http_retry_wait_min", DEFAULT_RETRY_WAIT_MIN, &lookup, &mut problems);
-    let wait_max = duration_setting(&config.http_retry_wait_max, "DBAAS_HTTP_RETRY_WAIT_MAX", "http_retry_wait_max", DEFAULT_RETRY_WAIT_MAX, &lookup, &mut problems);
-    let request_timeout = duration_setting(&config.request_timeout, "DBAAS_REQUEST_TIMEOUT", "request_timeout", DEFAULT_REQUEST_TIMEOUT, &lookup, &mut problems);
-    let poll_interval = duration_setting(&config.poll_interval, "DBAAS_POLL_INTERVAL", "poll_interval", DEFAULT_POLL_INTERVAL, &lookup, &mut problems);
+    let wait_min = duration_setting(
+        &config.http_retry_wait_min,
+        "DBAAS_HTTP_RETRY_WAIT_MIN",
+        "http_retry_wait_min",
+        DEFAULT_RETRY_WAIT_MIN,
+        &lookup,
+        &mut problems,
+    );
+    let wait_max = duration_setting(
+        &config.http_retry_wait_max,
+        "DBAAS_HTTP_RETRY_WAIT_MAX",
+        "http_retry_wait_max",
+        DEFAULT_RETRY_WAIT_MAX,
+        &lookup,
+        &mut problems,
+    );
+    let request_timeout = duration_setting(
+        &config.request_timeout,
+        "DBAAS_REQUEST_TIMEOUT",
+        "request_timeout",
+        DEFAULT_REQUEST_TIMEOUT,
+        &lookup,
+        &mut problems,
+    );
+    let poll_interval = duration_setting(
+        &config.poll_interval,
+        "DBAAS_POLL_INTERVAL",
+        "poll_interval",
+        DEFAULT_POLL_INTERVAL,
+        &lookup,
+        &mut problems,
+    );
     if wait_min > wait_max {
         problems.push((
             AttributePath::new("http_retry_wait_min"),
@@ -285,7 +354,11 @@ pub fn resolve_settings(
         ));
     }
     if request_timeout.is_zero() || poll_interval.is_zero() {
-        let name = if request_timeout.is_zero() { "request_timeout" } else { "poll_interval" };
+        let name = if request_timeout.is_zero() {
+            "request_timeout"
+        } else {
+            "poll_interval"
+        };
         problems.push((
             AttributePath::new(name),
             format!("Invalid {name}"),
@@ -334,7 +407,11 @@ impl Provider for DbaasProvider {
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
         // Only what the block itself says; the environment is checked at configure time.
         let explicit = ProviderConfig {
-            token: if config.token.is_null() { Value::Value("set-at-configure".into()) } else { config.token.clone() },
+            token: if config.token.is_null() {
+                Value::Value("set-at-configure".into())
+            } else {
+                config.token.clone()
+            },
             ..config
         };
         if let Err(problems) = resolve_settings(&explicit, |_| None) {
@@ -352,7 +429,9 @@ impl Provider for DbaasProvider {
         let settings = match resolve_settings(&config, |name| std::env::var(name).ok()) {
             Ok(Some(settings)) => settings,
             Ok(None) => {
-                tracing::info!("provider configuration not yet known; resources will report it if used");
+                tracing::info!(
+                    "provider configuration not yet known; resources will report it if used"
+                );
                 return Some(());
             }
             Err(problems) => {
@@ -363,7 +442,11 @@ impl Provider for DbaasProvider {
         let user_agent = format!(
             "terraform-provider-dbaas/{} Terraform/{}",
             env!("CARGO_PKG_VERSION"),
-            if terraform_version.is_empty() { "unknown" } else { &terraform_version }
+            if terraform_version.is_empty() {
+                "unknown"
+            } else {
+                &terraform_version
+            }
         );
         match Client::new(ClientConfig {
             endpoint: settings.endpoint.clone(),
@@ -374,10 +457,10 @@ impl Provider for DbaasProvider {
         }) {
             Ok(client) => {
                 tracing::debug!(endpoint = %settings.endpoint, "provider configured");
-                self.data.set_api(ApiContext {
+                self.data.set_api(ApiContext::new(
                     client,
-                    poll: poll_schedule(settings.poll_interval),
-                });
+                    poll_schedule(settings.poll_interval),
+                ));
             }
             Err(error) => diags.err(
                 "Invalid api_endpoint",
@@ -394,6 +477,9 @@ impl Provider for DbaasProvider {
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         Some(map! {
             "database_cluster" => DatabaseClusterResource::new(self.data()),
+            "database_connection_pool" => DatabaseConnectionPoolResource::new(self.data()),
+            "database_kafka_topic" => DatabaseKafkaTopicResource::new(self.data()),
+            "database_firewall" => DatabaseFirewallResource::new(self.data()),
         })
     }
 
@@ -401,7 +487,11 @@ impl Provider for DbaasProvider {
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
-        Some(HashMap::new())
+        Some(map! {
+            "database_options" => DatabaseOptionsDataSource::new(self.data()),
+            "database_cluster" => DatabaseClusterDataSource::new(self.data()),
+            "database_ca" => DatabaseCaDataSource::new(self.data()),
+        })
     }
 }
 
@@ -410,7 +500,12 @@ mod tests {
     use super::*;
 
     fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -418,18 +513,33 @@ mod tests {
         let config = ProviderConfig::default();
         let settings = resolve_settings(
             &config,
-            lookup(&[("DIGITALOCEAN_ACCESS_TOKEN", "c"), ("DIGITALOCEAN_TOKEN", "b")]),
+            lookup(&[
+                ("DIGITALOCEAN_ACCESS_TOKEN", "c"),
+                ("DIGITALOCEAN_TOKEN", "b"),
+            ]),
         )
         .unwrap()
         .unwrap();
         assert_eq!(settings.token, "b");
         assert_eq!(settings.endpoint, DEFAULT_ENDPOINT);
-        let settings = resolve_settings(&config, lookup(&[("DBAAS_TOKEN", "a"), ("DIGITALOCEAN_TOKEN", "b")]))
-            .unwrap()
-            .unwrap();
+        let settings = resolve_settings(
+            &config,
+            lookup(&[("DBAAS_TOKEN", "a"), ("DIGITALOCEAN_TOKEN", "b")]),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(settings.token, "a");
-        let explicit = ProviderConfig { token: Value::Value("x".into()), ..Default::default() };
-        assert_eq!(resolve_settings(&explicit, lookup(&[("DBAAS_TOKEN", "a")])).unwrap().unwrap().token, "x");
+        let explicit = ProviderConfig {
+            token: Value::Value("x".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_settings(&explicit, lookup(&[("DBAAS_TOKEN", "a")]))
+                .unwrap()
+                .unwrap()
+                .token,
+            "x"
+        );
     }
 
     #[test]
@@ -439,7 +549,10 @@ mod tests {
             ..Default::default()
         };
         let problems = resolve_settings(&config, lookup(&[])).unwrap_err();
-        let paths: Vec<_> = problems.iter().map(|(_, summary, _)| summary.as_str()).collect();
+        let paths: Vec<_> = problems
+            .iter()
+            .map(|(_, summary, _)| summary.as_str())
+            .collect();
         assert_eq!(paths, ["Missing API token", "Invalid api_endpoint"]);
         assert!(problems[1].2.contains("http or https"));
     }
@@ -448,7 +561,10 @@ mod tests {
     fn endpoint_comes_from_the_environment_and_is_normalised() {
         let settings = resolve_settings(
             &ProviderConfig::default(),
-            lookup(&[("DBAAS_TOKEN", "t"), ("DIGITALOCEAN_API_URL", "http://127.0.0.1:8080/")]),
+            lookup(&[
+                ("DBAAS_TOKEN", "t"),
+                ("DIGITALOCEAN_API_URL", "http://127.0.0.1:8080/"),
+            ]),
         )
         .unwrap()
         .unwrap();
@@ -471,7 +587,10 @@ mod tests {
         assert_eq!(settings.retry.max_retries, 2);
         assert_eq!(settings.retry.wait_min, Duration::from_millis(100));
         assert_eq!(settings.poll_interval, Duration::from_secs(1));
-        assert_eq!(poll_schedule(settings.poll_interval).first, Duration::from_millis(500));
+        assert_eq!(
+            poll_schedule(settings.poll_interval).first,
+            Duration::from_millis(500)
+        );
 
         let bad = ProviderConfig {
             token: Value::Value("t".into()),
@@ -486,12 +605,22 @@ mod tests {
             .into_iter()
             .map(|(_, s, _)| s)
             .collect();
-        assert_eq!(summaries, ["Invalid http_retry_max", "Invalid request_timeout", "Invalid http_retry_wait_min"]);
+        assert_eq!(
+            summaries,
+            [
+                "Invalid http_retry_max",
+                "Invalid request_timeout",
+                "Invalid http_retry_wait_min"
+            ]
+        );
     }
 
     #[test]
     fn unknown_credentials_defer_configuration() {
-        let config = ProviderConfig { token: Value::Unknown, ..Default::default() };
+        let config = ProviderConfig {
+            token: Value::Unknown,
+            ..Default::default()
+        };
         assert_eq!(resolve_settings(&config, lookup(&[])).unwrap(), None);
     }
 }

@@ -14,9 +14,20 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// 404.
-    NotFound { method: String, path: String, message: String, request_id: Option<String> },
+    NotFound {
+        method: String,
+        path: String,
+        message: String,
+        request_id: Option<String>,
+    },
     /// 401 (bad or missing token) or 403 (token lacks a scope).
-    Unauthorized { method: String, path: String, status: u16, message: String, request_id: Option<String> },
+    Unauthorized {
+        method: String,
+        path: String,
+        status: u16,
+        message: String,
+        request_id: Option<String>,
+    },
     /// 429 that outlasted the retry budget, or whose wait would have exceeded the retry cap.
     /// `retry_after` is the server's hint, when it gave one.
     RateLimited {
@@ -27,11 +38,29 @@ pub enum ApiError {
         retry_after: Option<Duration>,
     },
     /// Any other 4xx (400, 409, 412, 422…), or an unexpected 1xx/3xx. Not retried.
-    Invalid { method: String, path: String, status: u16, id: String, message: String, request_id: Option<String> },
+    Invalid {
+        method: String,
+        path: String,
+        status: u16,
+        id: String,
+        message: String,
+        request_id: Option<String>,
+    },
     /// 5xx, after retries (where the method allowed them) ran out.
-    Server { method: String, path: String, status: u16, id: String, message: String, request_id: Option<String> },
+    Server {
+        method: String,
+        path: String,
+        status: u16,
+        id: String,
+        message: String,
+        request_id: Option<String>,
+    },
     /// No usable HTTP response: connect error, reset, timeout, unreadable or undecodable body.
-    Transport { method: String, path: String, message: String },
+    Transport {
+        method: String,
+        path: String,
+        message: String,
+    },
     /// The client was misconfigured or misused (bad endpoint, empty token, invalid name).
     Config { message: String },
 }
@@ -42,9 +71,9 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. } => Some(404),
             ApiError::RateLimited { .. } => Some(429),
-            ApiError::Unauthorized { status, .. } | ApiError::Invalid { status, .. } | ApiError::Server { status, .. } => {
-                Some(*status)
-            }
+            ApiError::Unauthorized { status, .. }
+            | ApiError::Invalid { status, .. }
+            | ApiError::Server { status, .. } => Some(*status),
             ApiError::Transport { .. } | ApiError::Config { .. } => None,
         }
     }
@@ -92,24 +121,69 @@ impl ApiError {
     /// Builds the error for a non-success response. `body` is parsed as the API's error object
     /// `{id, message, request_id}`; anything else still yields a readable message.
     pub(crate) fn from_response(response: ErrorResponse<'_>) -> ApiError {
-        let ErrorResponse { method, path, status, content_type, body, header_request_id, retry_after } = response;
+        let ErrorResponse {
+            method,
+            path,
+            status,
+            content_type,
+            body,
+            header_request_id,
+            retry_after,
+        } = response;
         let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
         let (id, message, request_id) = match parsed {
-            Some(ErrorBody { id, message: Some(message), request_id }) if !message.trim().is_empty() => {
-                (id, message, request_id)
+            Some(ErrorBody {
+                id,
+                message: Some(message),
+                request_id,
+            }) if !message.trim().is_empty() => (id, message, request_id),
+            Some(ErrorBody { id, request_id, .. }) => {
+                (id, fallback_message(status, content_type, body), request_id)
             }
-            Some(ErrorBody { id, request_id, .. }) => (id, fallback_message(status, content_type, body), request_id),
             None => (None, fallback_message(status, content_type, body), None),
         };
-        let id = id.filter(|id| !id.is_empty()).unwrap_or_else(|| default_id(status));
+        let id = id
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| default_id(status));
         let request_id = request_id.filter(|r| !r.is_empty()).or(header_request_id);
         let (method, path) = (method.to_string(), path.to_string());
         match status {
-            404 => ApiError::NotFound { method, path, message, request_id },
-            401 | 403 => ApiError::Unauthorized { method, path, status, message, request_id },
-            429 => ApiError::RateLimited { method, path, message, request_id, retry_after },
-            500..=599 => ApiError::Server { method, path, status, id, message, request_id },
-            _ => ApiError::Invalid { method, path, status, id, message, request_id },
+            404 => ApiError::NotFound {
+                method,
+                path,
+                message,
+                request_id,
+            },
+            401 | 403 => ApiError::Unauthorized {
+                method,
+                path,
+                status,
+                message,
+                request_id,
+            },
+            429 => ApiError::RateLimited {
+                method,
+                path,
+                message,
+                request_id,
+                retry_after,
+            },
+            500..=599 => ApiError::Server {
+                method,
+                path,
+                status,
+                id,
+                message,
+                request_id,
+            },
+            _ => ApiError::Invalid {
+                method,
+                path,
+                status,
+                id,
+                message,
+                request_id,
+            },
         }
     }
 }
@@ -128,29 +202,70 @@ pub(crate) struct ErrorResponse<'a> {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::NotFound { method, path, message, request_id } => {
+            ApiError::NotFound {
+                method,
+                path,
+                message,
+                request_id,
+            } => {
                 write!(f, "{method} {path}: 404 not_found: {message}")?;
                 write_request_id(f, request_id)
             }
-            ApiError::Unauthorized { method, path, status, message, request_id } => {
-                let id = if *status == 403 { "forbidden" } else { "unauthorized" };
+            ApiError::Unauthorized {
+                method,
+                path,
+                status,
+                message,
+                request_id,
+            } => {
+                let id = if *status == 403 {
+                    "forbidden"
+                } else {
+                    "unauthorized"
+                };
                 write!(f, "{method} {path}: {status} {id}: {message}")?;
                 write_request_id(f, request_id)
             }
-            ApiError::RateLimited { method, path, message, request_id, retry_after } => {
+            ApiError::RateLimited {
+                method,
+                path,
+                message,
+                request_id,
+                retry_after,
+            } => {
                 write!(f, "{method} {path}: 429 too_many_requests: {message}")?;
                 write_request_id(f, request_id)?;
                 match retry_after {
-                    Some(wait) => write!(f, "; the API asked to retry after {}", HumanDuration(*wait)),
+                    Some(wait) => {
+                        write!(f, "; the API asked to retry after {}", HumanDuration(*wait))
+                    }
                     None => Ok(()),
                 }
             }
-            ApiError::Invalid { method, path, status, id, message, request_id }
-            | ApiError::Server { method, path, status, id, message, request_id } => {
+            ApiError::Invalid {
+                method,
+                path,
+                status,
+                id,
+                message,
+                request_id,
+            }
+            | ApiError::Server {
+                method,
+                path,
+                status,
+                id,
+                message,
+                request_id,
+            } => {
                 write!(f, "{method} {path}: {status} {id}: {message}")?;
                 write_request_id(f, request_id)
             }
-            ApiError::Transport { method, path, message } => write!(f, "{method} {path}: {message}"),
+            ApiError::Transport {
+                method,
+                path,
+                message,
+            } => write!(f, "{method} {path}: {message}"),
             ApiError::Config { message } => write!(f, "API client configuration: {message}"),
         }
     }
@@ -180,8 +295,14 @@ struct ErrorBody {
 fn default_id(status: u16) -> String {
     match status {
         500 => "server_error".to_string(),
-        _ => match reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
-            Some(reason) => reason.to_ascii_lowercase().replace([' ', '-'], "_").replace('\'', ""),
+        _ => match reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+        {
+            Some(reason) => reason
+                .to_ascii_lowercase()
+                .replace([' ', '-'], "_")
+                .replace('\'', ""),
             None => format!("http_{status}"),
         },
     }
@@ -195,7 +316,11 @@ fn fallback_message(status: u16, content_type: Option<&str>, body: &[u8]) -> Str
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("unexpected status");
-    let is_plain_text = content_type.is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/plain"));
+    let is_plain_text = content_type.is_some_and(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("text/plain")
+    });
     if is_plain_text {
         if let Ok(text) = std::str::from_utf8(body) {
             let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -209,8 +334,14 @@ fn fallback_message(status: u16, content_type: Option<&str>, body: &[u8]) -> Str
     if body.is_empty() {
         format!("{reason} (empty response body)")
     } else {
-        let kind = content_type.and_then(|ct| ct.split(';').next()).map(str::trim).unwrap_or("untyped");
-        format!("{reason} ({kind} response body of {} bytes, not an API error object)", body.len())
+        let kind = content_type
+            .and_then(|ct| ct.split(';').next())
+            .map(str::trim)
+            .unwrap_or("untyped");
+        format!(
+            "{reason} ({kind} response body of {} bytes, not an API error object)",
+            body.len()
+        )
     }
 }
 
@@ -267,7 +398,9 @@ mod tests {
             e.to_string(),
             "POST /v2/databases: 422 unprocessable_entity: invalid cluster size (request 4851a473-1621-42ea-b2f9-5071c0ea8414)"
         );
-        assert!(matches!(&e, ApiError::Invalid { status: 422, id, .. } if id == "unprocessable_entity"));
+        assert!(
+            matches!(&e, ApiError::Invalid { status: 422, id, .. } if id == "unprocessable_entity")
+        );
         assert_eq!(e.status(), Some(422));
         assert_eq!(e.message(), "invalid cluster size");
         assert_eq!(e.request_id(), Some("4851a473-1621-42ea-b2f9-5071c0ea8414"));
@@ -276,26 +409,52 @@ mod tests {
 
     #[test]
     fn maps_each_status_class_to_its_variant() {
-        let nf = from(404, JSON, r#"{"id":"not_found","message":"The resource you requested could not be found."}"#);
+        let nf = from(
+            404,
+            JSON,
+            r#"{"id":"not_found","message":"The resource you requested could not be found."}"#,
+        );
         assert!(nf.is_not_found());
-        assert_eq!(nf.to_string(), "POST /v2/databases: 404 not_found: The resource you requested could not be found.");
+        assert_eq!(
+            nf.to_string(),
+            "POST /v2/databases: 404 not_found: The resource you requested could not be found."
+        );
 
-        let unauth = from(401, JSON, r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#);
+        let unauth = from(
+            401,
+            JSON,
+            r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#,
+        );
         assert!(matches!(unauth, ApiError::Unauthorized { status: 401, .. }));
-        let forbidden = from(403, JSON, r#"{"id":"forbidden","message":"You do not have access for the attempted action."}"#);
+        let forbidden = from(
+            403,
+            JSON,
+            r#"{"id":"forbidden","message":"You do not have access for the attempted action."}"#,
+        );
         assert_eq!(forbidden.status(), Some(403));
         assert!(forbidden.to_string().contains("403 forbidden"));
 
-        let limited = from(429, JSON, r#"{"id":"too_many_requests","message":"API rate limit exceeded."}"#);
+        let limited = from(
+            429,
+            JSON,
+            r#"{"id":"too_many_requests","message":"API rate limit exceeded."}"#,
+        );
         assert!(matches!(limited, ApiError::RateLimited { .. }));
         assert!(limited.is_transient());
 
-        let server = from(500, JSON, r#"{"id":"server_error","message":"Unexpected server-side error"}"#);
+        let server = from(
+            500,
+            JSON,
+            r#"{"id":"server_error","message":"Unexpected server-side error"}"#,
+        );
         assert!(matches!(server, ApiError::Server { status: 500, .. }));
         assert!(server.is_transient());
         assert!(!from(501, JSON, "{}").is_transient());
 
-        assert!(matches!(from(409, JSON, "{}"), ApiError::Invalid { status: 409, .. }));
+        assert!(matches!(
+            from(409, JSON, "{}"),
+            ApiError::Invalid { status: 409, .. }
+        ));
     }
 
     #[test]
@@ -314,17 +473,36 @@ mod tests {
 
     #[test]
     fn non_json_bodies_still_read_well() {
-        let html = from(502, Some("text/html"), "<html><body><h1>502 Bad Gateway</h1></body></html>");
+        let html = from(
+            502,
+            Some("text/html"),
+            "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        );
         assert_eq!(html.status(), Some(502));
         let shown = html.to_string();
-        assert!(shown.starts_with("POST /v2/databases: 502 bad_gateway: Bad Gateway (text/html response body of"), "{shown}");
+        assert!(
+            shown.starts_with(
+                "POST /v2/databases: 502 bad_gateway: Bad Gateway (text/html response body of"
+            ),
+            "{shown}"
+        );
         assert!(!shown.contains("<html>"));
 
-        let text = from(503, Some("text/plain"), "upstream connect error\nor disconnect");
-        assert_eq!(text.message(), "Service Unavailable: upstream connect error or disconnect");
+        let text = from(
+            503,
+            Some("text/plain"),
+            "upstream connect error\nor disconnect",
+        );
+        assert_eq!(
+            text.message(),
+            "Service Unavailable: upstream connect error or disconnect"
+        );
 
         let empty = from(500, None, "");
-        assert_eq!(empty.to_string(), "POST /v2/databases: 500 server_error: Internal Server Error (empty response body)");
+        assert_eq!(
+            empty.to_string(),
+            "POST /v2/databases: 500 server_error: Internal Server Error (empty response body)"
+        );
 
         let long = from(503, Some("text/plain"), &"x".repeat(1000));
         assert!(long.message().len() < 300 && long.message().ends_with('…'));
@@ -334,7 +512,11 @@ mod tests {
     fn json_without_a_message_gets_a_fallback_but_keeps_its_id() {
         let e = from(422, JSON, r#"{"id":"name_taken","message":""}"#);
         assert!(matches!(&e, ApiError::Invalid { id, .. } if id == "name_taken"));
-        assert!(e.message().starts_with("Unprocessable Entity"), "{}", e.message());
+        assert!(
+            e.message().starts_with("Unprocessable Entity"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

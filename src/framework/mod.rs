@@ -5,6 +5,7 @@
 pub mod diag;
 pub mod duration;
 pub mod import;
+pub mod normalize;
 pub mod plan;
 pub mod stop;
 pub mod timeouts;

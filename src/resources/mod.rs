@@ -1,1 +1,8 @@
+//! One file per resource, each reading top to bottom like a terraform-plugin-framework
+//! resource: model, schema, validate, plan, create, read, update, delete, import.
 
+pub mod database_cluster;
+pub mod database_connection_pool;
+pub mod database_firewall;
+pub mod database_kafka_topic;
+pub(crate) mod schema_util;

@@ -285,11 +285,22 @@ mod tests {
         assert_eq!(conn.port, Some(25060));
         assert_eq!(conn.password.as_deref(), Some("wv78n3zpz42xezdk"));
         let mw = c.maintenance_window.as_ref().unwrap();
-        assert_eq!((mw.day.as_str(), mw.hour.as_str(), mw.pending), ("saturday", "08:45:12", Some(true)));
-        assert_eq!(c.users.as_ref().unwrap()[0].role.as_deref(), Some("primary"));
+        assert_eq!(
+            (mw.day.as_str(), mw.hour.as_str(), mw.pending),
+            ("saturday", "08:45:12", Some(true))
+        );
+        assert_eq!(
+            c.users.as_ref().unwrap()[0].role.as_deref(),
+            Some("primary")
+        );
         assert_eq!(
             c.do_settings.as_ref().unwrap().service_cnames.as_deref(),
-            Some(&["db.example.com".to_string(), "database.myapp.io".to_string()][..])
+            Some(
+                &[
+                    "db.example.com".to_string(),
+                    "database.myapp.io".to_string()
+                ][..]
+            )
         );
         assert_eq!(c.private_connection, None);
     }
@@ -308,7 +319,10 @@ mod tests {
             "tags": null, "db_names": null, "users": null, "maintenance_window": null
         }))
         .unwrap();
-        assert_eq!((c.tags, c.db_names, c.users, c.maintenance_window), (None, None, None, None));
+        assert_eq!(
+            (c.tags, c.db_names, c.users, c.maintenance_window),
+            (None, None, None, None)
+        );
     }
 
     #[test]
@@ -356,38 +370,74 @@ mod tests {
             num_nodes: 1,
             size: "db-s-1vcpu-1gb".into(),
             region: "nyc3".into(),
-            backup_restore: Some(BackupRestore { database_name: "backend".into(), backup_created_at: None }),
+            backup_restore: Some(BackupRestore {
+                database_name: "backend".into(),
+                backup_created_at: None,
+            }),
             autoscale: Some(Autoscale {
-                storage: Some(StorageAutoscale { enabled: true, threshold_percent: Some(80), increment_gib: None }),
+                storage: Some(StorageAutoscale {
+                    enabled: true,
+                    threshold_percent: Some(80),
+                    increment_gib: None,
+                }),
             }),
             ..Default::default()
         };
         let body = serde_json::to_value(&req).unwrap();
         assert_eq!(body["backup_restore"], json!({"database_name": "backend"}));
-        assert_eq!(body["autoscale"], json!({"storage": {"enabled": true, "threshold_percent": 80}}));
-        for absent in ["version", "private_network_uuid", "project_id", "tags", "storage_size_mib"] {
-            assert!(body.get(absent).is_none(), "{absent} must not be sent: {body}");
+        assert_eq!(
+            body["autoscale"],
+            json!({"storage": {"enabled": true, "threshold_percent": 80}})
+        );
+        for absent in [
+            "version",
+            "private_network_uuid",
+            "project_id",
+            "tags",
+            "storage_size_mib",
+        ] {
+            assert!(
+                body.get(absent).is_none(),
+                "{absent} must not be sent: {body}"
+            );
         }
     }
 
     #[test]
     fn small_request_bodies_match_the_contract() {
-        let resize = ResizeRequest { size: "db-s-4vcpu-8gb".into(), num_nodes: 3, storage_size_mib: Some(163840) };
+        let resize = ResizeRequest {
+            size: "db-s-4vcpu-8gb".into(),
+            num_nodes: 3,
+            storage_size_mib: Some(163840),
+        };
         assert_eq!(
             serde_json::to_value(resize).unwrap(),
             json!({"size": "db-s-4vcpu-8gb", "num_nodes": 3, "storage_size_mib": 163840})
         );
-        let migrate = MigrateRequest { region: "lon1".into(), private_network_uuid: None };
-        assert_eq!(serde_json::to_value(migrate).unwrap(), json!({"region": "lon1"}));
-        let mw = MaintenanceWindowRequest { day: "tuesday".into(), hour: "14:00".into() };
-        assert_eq!(serde_json::to_value(mw).unwrap(), json!({"day": "tuesday", "hour": "14:00"}));
+        let migrate = MigrateRequest {
+            region: "lon1".into(),
+            private_network_uuid: None,
+        };
+        assert_eq!(
+            serde_json::to_value(migrate).unwrap(),
+            json!({"region": "lon1"})
+        );
+        let mw = MaintenanceWindowRequest {
+            day: "tuesday".into(),
+            hour: "14:00".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(mw).unwrap(),
+            json!({"day": "tuesday", "hour": "14:00"})
+        );
     }
 
     #[test]
     fn autoscale_reads_the_contract_example() {
-        let a: Autoscale =
-            serde_json::from_value(json!({"storage": {"enabled": true, "threshold_percent": 80, "increment_gib": 10}}))
-                .unwrap();
+        let a: Autoscale = serde_json::from_value(
+            json!({"storage": {"enabled": true, "threshold_percent": 80, "increment_gib": 10}}),
+        )
+        .unwrap();
         let s = a.storage.unwrap();
         assert!(s.enabled);
         assert_eq!((s.threshold_percent, s.increment_gib), (Some(80), Some(10)));

@@ -24,7 +24,11 @@ pub struct FirewallRule {
 impl FirewallRule {
     /// A rule to send: type and value, nothing server-set.
     pub fn new(rule_type: impl Into<String>, value: impl Into<String>) -> Self {
-        FirewallRule { rule_type: rule_type.into(), value: value.into(), ..Default::default() }
+        FirewallRule {
+            rule_type: rule_type.into(),
+            value: value.into(),
+            ..Default::default()
+        }
     }
 }
 
@@ -44,7 +48,10 @@ mod tests {
         ]});
         let rules: Vec<FirewallRule> = serde_json::from_value(body["rules"].clone()).unwrap();
         assert_eq!(rules[0].rule_type, "k8s");
-        assert_eq!(rules[1].description.as_deref(), Some("a development IP address"));
+        assert_eq!(
+            rules[1].description.as_deref(),
+            Some("a development IP address")
+        );
         assert_eq!(serde_json::to_value(&rules).unwrap(), body["rules"]);
     }
 

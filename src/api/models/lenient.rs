@@ -13,7 +13,9 @@ where
     D: Deserializer<'de>,
 {
     let value = Option::<serde_json::Number>::deserialize(deserializer)?;
-    value.map(|n| saturate(&n).ok_or_else(|| de::Error::custom(format!("{n} is not an integer")))).transpose()
+    value
+        .map(|n| saturate(&n).ok_or_else(|| de::Error::custom(format!("{n} is not an integer"))))
+        .transpose()
 }
 
 fn saturate(n: &serde_json::Number) -> Option<i64> {
@@ -49,13 +51,22 @@ mod tests {
     fn in_range_values_are_exact() {
         assert_eq!(read(r#"{"v": -1}"#).unwrap(), Some(-1));
         assert_eq!(read(r#"{"v": 604800000}"#).unwrap(), Some(604_800_000));
-        assert_eq!(read(r#"{"v": 9223372036854775807}"#).unwrap(), Some(i64::MAX));
+        assert_eq!(
+            read(r#"{"v": 9223372036854775807}"#).unwrap(),
+            Some(i64::MAX)
+        );
     }
 
     #[test]
     fn long_max_after_float_rounding_saturates() {
-        assert_eq!(read(r#"{"v": 9223372036854776000}"#).unwrap(), Some(i64::MAX));
-        assert_eq!(read(r#"{"v": 9.223372036854776e18}"#).unwrap(), Some(i64::MAX));
+        assert_eq!(
+            read(r#"{"v": 9223372036854776000}"#).unwrap(),
+            Some(i64::MAX)
+        );
+        assert_eq!(
+            read(r#"{"v": 9.223372036854776e18}"#).unwrap(),
+            Some(i64::MAX)
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub mod tag;
 pub mod topic;
 pub mod user;
 
-mod redact;
 mod lenient;
+mod redact;
 
 pub use cluster::{
     Autoscale, BackupRestore, Ca, Cluster, Connection, CreateClusterRequest, DoSettings,

@@ -79,12 +79,21 @@ mod tests {
     fn reads_the_contract_example() {
         let o: Options = serde_json::from_value(example()).unwrap();
         let kafka = &o.options["kafka"];
-        assert_eq!(kafka.layouts[1], Layout { num_nodes: 6, sizes: vec!["gd-2vcpu-8gb".into()] });
+        assert_eq!(
+            kafka.layouts[1],
+            Layout {
+                num_nodes: 6,
+                sizes: vec!["gd-2vcpu-8gb".into()]
+            }
+        );
         assert_eq!(kafka.default_version.as_deref(), Some("3.8"));
         let kafka_38 = &o.version_availability["kafka"][0];
         assert_eq!(kafka_38.end_of_life, None);
         assert_eq!(kafka_38.default, Some(true));
-        assert_eq!(o.version_availability["pg"][0].end_of_life.as_deref(), Some("2028-11-09T00:00:00Z"));
+        assert_eq!(
+            o.version_availability["pg"][0].end_of_life.as_deref(),
+            Some("2028-11-09T00:00:00Z")
+        );
     }
 
     #[test]
@@ -96,10 +105,14 @@ mod tests {
 
     #[test]
     fn missing_parts_default_to_empty() {
-        let o: Options = serde_json::from_value(json!({"options": {"redis": {"regions": ["fra1"]}}})).unwrap();
+        let o: Options =
+            serde_json::from_value(json!({"options": {"redis": {"regions": ["fra1"]}}})).unwrap();
         assert_eq!(o.options["redis"].versions, Vec::<String>::new());
         assert!(o.options["redis"].layouts.is_empty());
         assert!(o.version_availability.is_empty());
-        assert_eq!(serde_json::from_value::<Options>(json!({})).unwrap(), Options::default());
+        assert_eq!(
+            serde_json::from_value::<Options>(json!({})).unwrap(),
+            Options::default()
+        );
     }
 }

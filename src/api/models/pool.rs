@@ -74,8 +74,14 @@ mod tests {
     fn round_trips_the_contract_example() {
         let body: serde_json::Value = serde_json::from_str(CREATE_RESPONSE).unwrap();
         let pool: Pool = serde_json::from_value(body["pool"].clone()).unwrap();
-        assert_eq!((pool.name.as_str(), pool.mode.as_str(), pool.size), ("backend-pool", "transaction", 10));
-        assert_eq!(pool.connection.as_ref().unwrap().database.as_deref(), Some("backend-pool"));
+        assert_eq!(
+            (pool.name.as_str(), pool.mode.as_str(), pool.size),
+            ("backend-pool", "transaction", 10)
+        );
+        assert_eq!(
+            pool.connection.as_ref().unwrap().database.as_deref(),
+            Some("backend-pool")
+        );
         assert_eq!(serde_json::to_value(&pool).unwrap(), body["pool"]);
         assert!(!format!("{pool:?}").contains("wv78n3zpz42xezdk"));
     }
@@ -93,7 +99,12 @@ mod tests {
             serde_json::to_value(create).unwrap(),
             json!({"name": "backend-pool", "mode": "transaction", "size": 10, "db": "defaultdb", "user": "doadmin"})
         );
-        let update = UpdatePoolRequest { mode: "session".into(), size: 5, db: "defaultdb".into(), user: None };
+        let update = UpdatePoolRequest {
+            mode: "session".into(),
+            size: 5,
+            db: "defaultdb".into(),
+            user: None,
+        };
         assert_eq!(
             serde_json::to_value(update).unwrap(),
             json!({"mode": "session", "size": 5, "db": "defaultdb"})

@@ -13,7 +13,10 @@ pub struct TagResource {
 impl TagResource {
     /// A database cluster, by UUID.
     pub fn database(cluster_id: impl Into<String>) -> Self {
-        TagResource { resource_id: cluster_id.into(), resource_type: "database".into() }
+        TagResource {
+            resource_id: cluster_id.into(),
+            resource_type: "database".into(),
+        }
     }
 }
 

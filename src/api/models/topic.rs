@@ -38,20 +38,38 @@ pub struct Topic {
 impl Topic {
     /// The partition count, which the verbose topic only reports as the partition list.
     pub fn partition_count(&self) -> Option<i64> {
-        self.partitions.as_ref().map(|p| i64::try_from(p.len()).unwrap_or(i64::MAX))
+        self.partitions
+            .as_ref()
+            .map(|p| i64::try_from(p.len()).unwrap_or(i64::MAX))
     }
 }
 
 /// One partition of a topic.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TopicPartition {
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub id: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub size: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub in_sync_replicas: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub earliest_offset: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumer_groups: Option<Vec<ConsumerGroup>>,
@@ -63,7 +81,11 @@ pub struct ConsumerGroup {
     /// The schema says `group_name`; the API's own example says `name`, so both are read.
     #[serde(default, alias = "name", skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub offset: Option<i64>,
 }
 
@@ -77,50 +99,114 @@ pub struct TopicConfig {
     pub cleanup_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delete_retention_ms: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub file_delete_delay_ms: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flush_messages: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flush_ms: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub index_interval_bytes: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_compaction_lag_ms: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_message_bytes: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_down_conversion_enable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_format_version: Option<String>,
     /// Returned by the API (see its example) though `kafka_topic_config` does not declare it.
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message_timestamp_difference_max_ms: Option<i64>,
     /// `create_time` or `log_append_time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_timestamp_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_cleanable_dirty_ratio: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_compaction_lag_ms: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_insync_replicas: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preallocate: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retention_bytes: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retention_ms: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub segment_bytes: Option<i64>,
     /// Returned by the API (see its example) though `kafka_topic_config` does not declare it.
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub segment_index_bytes: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub segment_jitter_ms: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::option_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub segment_ms: Option<i64>,
 }
 
@@ -191,7 +277,10 @@ mod tests {
         let t = created();
         assert_eq!(t.name, "customer-events");
         assert_eq!(t.partition_count(), Some(2));
-        let groups = t.partitions.as_ref().unwrap()[0].consumer_groups.as_ref().unwrap();
+        let groups = t.partitions.as_ref().unwrap()[0]
+            .consumer_groups
+            .as_ref()
+            .unwrap();
         assert_eq!(groups[1].group_name.as_deref(), Some("consumer-group-2"));
         assert_eq!(t.partitions.as_ref().unwrap()[1].consumer_groups, None);
         let c = t.config.as_ref().unwrap();
@@ -226,14 +315,24 @@ mod tests {
             name: "customer-events".into(),
             partition_count: Some(3),
             replication_factor: Some(2),
-            config: Some(TopicConfig { retention_bytes: Some(-1), retention_ms: Some(100000), ..Default::default() }),
+            config: Some(TopicConfig {
+                retention_bytes: Some(-1),
+                retention_ms: Some(100000),
+                ..Default::default()
+            }),
         };
         assert_eq!(
             serde_json::to_value(req).unwrap(),
             json!({"name": "customer-events", "partition_count": 3, "replication_factor": 2,
                    "config": {"retention_bytes": -1, "retention_ms": 100000}})
         );
-        let update = UpdateTopicRequest { partition_count: Some(6), ..Default::default() };
-        assert_eq!(serde_json::to_value(update).unwrap(), json!({"partition_count": 6}));
+        let update = UpdateTopicRequest {
+            partition_count: Some(6),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(update).unwrap(),
+            json!({"partition_count": 6})
+        );
     }
 }

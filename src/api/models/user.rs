@@ -118,18 +118,29 @@ mod tests {
         }))
         .unwrap();
         let acl = &user.settings.as_ref().unwrap().acl.as_ref().unwrap()[0];
-        assert_eq!((acl.topic.as_str(), acl.permission.as_str()), ("events-*", "produceconsume"));
+        assert_eq!(
+            (acl.topic.as_str(), acl.permission.as_str()),
+            ("events-*", "produceconsume")
+        );
         let shown = format!("{user:?}");
-        assert!(!shown.contains("jge5lfxtzhx42iff") && !shown.contains("PRIVATE KEY"), "{shown}");
+        assert!(
+            !shown.contains("jge5lfxtzhx42iff") && !shown.contains("PRIVATE KEY"),
+            "{shown}"
+        );
         assert!(shown.contains("app-01") && shown.contains("BEGIN CERTIFICATE"));
-        assert_eq!(serde_json::from_value::<DatabaseUser>(serde_json::to_value(&user).unwrap()).unwrap(), user);
+        assert_eq!(
+            serde_json::from_value::<DatabaseUser>(serde_json::to_value(&user).unwrap()).unwrap(),
+            user
+        );
     }
 
     #[test]
     fn create_request_sends_only_what_is_set() {
         let req = CreateUserRequest {
             name: "app-01".into(),
-            mysql_settings: Some(MysqlSettings { auth_plugin: "caching_sha2_password".into() }),
+            mysql_settings: Some(MysqlSettings {
+                auth_plugin: "caching_sha2_password".into(),
+            }),
             ..Default::default()
         };
         assert_eq!(

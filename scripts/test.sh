@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The project's test command: installs what is missing (protoc, Terraform), builds everything,
+# then runs every test — unit, protocol, acceptance (real Terraform against dbaas-mock) and the
+# Terraform 1.0 compatibility run. Works from any directory; extra arguments go to the test
+# binaries (e.g. `./scripts/test.sh --nocapture`).
+#
+# Environment:
+#   TERRAFORM_BIN      Terraform CLI for the acceptance tests (default: terraform on PATH, else
+#                      Terraform 1.0.3 downloaded into .tools/).
+#   TERRAFORM_1_0_BIN  Terraform 1.0.x for the compatibility test (default: Terraform 1.0.3,
+#                      downloaded into .tools/ once).
+#   RUST_TEST_THREADS  tests run at once per test binary (default: cargo's, one per core).
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+ensure_build_prerequisites
+
+if [ -n "${TERRAFORM_1_0_BIN:-}" ]; then
+    [ -x "$TERRAFORM_1_0_BIN" ] || die "TERRAFORM_1_0_BIN=$TERRAFORM_1_0_BIN is not an executable"
+else
+    ensure_terraform_1_0
+    TERRAFORM_1_0_BIN="$TF10_BIN"
+fi
+export TERRAFORM_1_0_BIN
+select_terraform
+
+log "Terraform for acceptance tests: $TERRAFORM_BIN (v$(terraform_version_of "$TERRAFORM_BIN"))"
+log "Terraform for compatibility:   $TERRAFORM_1_0_BIN (v$(terraform_version_of "$TERRAFORM_1_0_BIN"))"
+log "$(cargo --version), $(protoc --version)"
+
+log "cargo build --all-targets"
+cargo build --all-targets
+
+log "cargo test --all-targets"
+cargo test --all-targets -- "$@"
+
+log "cargo test --doc"
+cargo test --doc -- "$@"
+
+log "all tests passed"

@@ -1,0 +1,205 @@
+//! The emulator's shared state and the few operations every handler uses.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::http::{Method, StatusCode};
+
+use super::auth_ratelimit::RateLimiter;
+use super::config::{MockConfig, Settings};
+use super::error::{ApiError, ApiResult};
+use super::faults::Faults;
+use super::persist::Persister;
+use super::request_log::RequestLog;
+use super::store::{now_ms, Store};
+
+pub struct App {
+    pub config: MockConfig,
+    store: Mutex<Store>,
+    settings: Mutex<Settings>,
+    pub faults: Mutex<Faults>,
+    pub log: Mutex<RequestLog>,
+    pub limiter: Mutex<RateLimiter>,
+    pub mutations: Arc<Mutex<MutationTracker>>,
+    persister: Option<Persister>,
+}
+
+/// Locks a mutex, ignoring poisoning: every critical section leaves its data consistent
+/// before anything can panic, and one failed request must not wedge the emulator.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl App {
+    /// The shared state; loads the state file when one is configured.
+    pub fn new(config: MockConfig) -> anyhow::Result<App> {
+        let persister = config.state_file.clone().map(Persister::new);
+        let store = match persister.as_ref().map(Persister::load).transpose()?.flatten() {
+            Some(data) => Store::from_data(data, config.seed),
+            None => Store::new(config.seed),
+        };
+        Ok(App {
+            settings: Mutex::new(Settings::from_config(&config)),
+            store: Mutex::new(store),
+            faults: Mutex::default(),
+            log: Mutex::default(),
+            limiter: Mutex::default(),
+            mutations: Arc::default(),
+            persister,
+            config,
+        })
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    pub fn update_settings(&self, patch: &serde_json::Value) -> Result<Settings, String> {
+        let mut settings = lock(&self.settings);
+        settings.merge_patch(patch)?;
+        Ok(settings.clone())
+    }
+
+    fn settled_store(&self) -> MutexGuard<'_, Store> {
+        let settings = self.settings();
+        let mut store = lock(&self.store);
+        store.settle(now_ms(), &settings);
+        store
+    }
+
+    /// Runs `f` on the settled store.
+    pub fn read<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        f(&self.settled_store())
+    }
+
+    /// Runs `f` on the settled store and counts a change when it succeeds.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Store) -> ApiResult<R>) -> ApiResult<R> {
+        let mut store = self.settled_store();
+        let result = f(&mut store);
+        if result.is_ok() {
+            store.touch();
+        }
+        result
+    }
+
+    /// Writes the state file if the store changed since it was last written.
+    pub async fn persist(&self) -> anyhow::Result<()> {
+        let Some(persister) = &self.persister else {
+            return Ok(());
+        };
+        persister
+            .save(|| {
+                let store = lock(&self.store);
+                let bytes = serde_json::to_vec_pretty(&store.data).map_err(Into::into);
+                (store.generation(), bytes)
+            })
+            .await
+    }
+
+    /// `POST /_mock/reset`: forget everything, back to the start-up settings.
+    pub fn reset(&self) {
+        {
+            let mut store = lock(&self.store);
+            *store = Store::new(self.config.seed);
+            store.touch();
+        }
+        *lock(&self.settings) = Settings::from_config(&self.config);
+        lock(&self.faults).clear();
+        lock(&self.log).reset();
+        *lock(&self.limiter) = RateLimiter::default();
+        lock(&self.mutations).reset();
+    }
+}
+
+/// Tracks mutations in flight per cluster, to count (and optionally refuse) overlapping ones,
+/// as the real API answers 412 to a second change of a busy cluster.
+#[derive(Debug, Default)]
+pub struct MutationTracker {
+    in_flight: HashMap<String, usize>,
+    overlaps: u64,
+}
+
+impl MutationTracker {
+    pub fn overlaps(&self) -> u64 {
+        self.overlaps
+    }
+
+    fn reset(&mut self) {
+        self.overlaps = 0;
+    }
+}
+
+/// Leaves the tracker when the request is done (or abandoned).
+pub struct MutationGuard {
+    tracker: Arc<Mutex<MutationTracker>>,
+    cluster: String,
+}
+
+impl Drop for MutationGuard {
+    fn drop(&mut self) {
+        let mut tracker = lock(&self.tracker);
+        if let Some(count) = tracker.in_flight.get_mut(&self.cluster) {
+            *count -= 1;
+            if *count == 0 {
+                tracker.in_flight.remove(&self.cluster);
+            }
+        }
+    }
+}
+
+/// Enters a mutation of the cluster the path names, if it is one. With `reject_overlaps`, a
+/// second concurrent mutation of the same cluster is refused with 412.
+pub fn enter_mutation(
+    tracker: &Arc<Mutex<MutationTracker>>,
+    method: &Method,
+    path: &str,
+    reject_overlaps: bool,
+) -> ApiResult<Option<MutationGuard>> {
+    if *method == Method::GET || *method == Method::HEAD {
+        return Ok(None);
+    }
+    let mut segments = path.trim_matches('/').split('/');
+    let cluster = match (segments.next(), segments.next(), segments.next()) {
+        (Some("v2"), Some("databases"), Some(id)) if !matches!(id, "options" | "metrics") => id,
+        _ => return Ok(None),
+    };
+    let mut state = lock(tracker);
+    let busy = state.in_flight.get(cluster).copied().unwrap_or(0) > 0;
+    if busy {
+        state.overlaps += 1;
+        if reject_overlaps {
+            return Err(ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "update cluster cannot be performed. Reason: another operation on the cluster is in progress",
+            ));
+        }
+    }
+    *state.in_flight.entry(cluster.to_string()).or_insert(0) += 1;
+    Ok(Some(MutationGuard { tracker: Arc::clone(tracker), cluster: cluster.to_string() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_mutations_are_counted_and_optionally_refused() {
+        let tracker = Arc::new(Mutex::new(MutationTracker::default()));
+        let first = enter_mutation(&tracker, &Method::POST, "/v2/databases/c1/pools", false)
+            .unwrap()
+            .expect("a pool create is a mutation");
+        assert!(enter_mutation(&tracker, &Method::GET, "/v2/databases/c1", false)
+            .unwrap()
+            .is_none());
+        let other = enter_mutation(&tracker, &Method::PUT, "/v2/databases/c2/firewall", false).unwrap();
+        assert_eq!(lock(&tracker).overlaps(), 0);
+        let err = enter_mutation(&tracker, &Method::DELETE, "/v2/databases/c1/pools/p", true)
+            .err()
+            .expect("second mutation of c1 is refused");
+        assert_eq!(err.status, StatusCode::PRECONDITION_FAILED);
+        assert_eq!(lock(&tracker).overlaps(), 1);
+        drop(first);
+        drop(other);
+        assert!(enter_mutation(&tracker, &Method::DELETE, "/v2/databases/c1/pools/p", true).is_ok());
+    }
+}

@@ -1,0 +1,1353 @@
+//! `dbaas_database_connection_pool`: a PgBouncer connection pool on a PostgreSQL cluster.
+//!
+//! Only identity (`cluster_id`, `name`) forces replacement; `mode`, `size`, `db_name` and `user`
+//! change in place with one full-body `PUT`, so live connections survive a resize. Creation
+//! waits for the cluster to be online and rides out the "cluster busy / not ready" answers the
+//! API gives right after a cluster comes up, within the `create` timeout.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use tf_provider::value::{self, Value, ValueEmpty};
+use tf_provider::{map, AttributePath, Diagnostics, Resource};
+use tokio::time::Instant;
+
+use crate::api::models::{Cluster, Connection, CreatePoolRequest, Pool, UpdatePoolRequest};
+use crate::api::wait::{poll_until, Poll, PollSchedule, WaitError};
+use crate::api::{ApiError, Client};
+use crate::framework::diag::DiagExt;
+use crate::framework::normalize::same_ignoring_case;
+use crate::framework::stop::stop_token;
+use crate::framework::timeouts::{
+    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, Timeouts,
+};
+use crate::framework::{import, plan, validate};
+use crate::provider::{ApiContext, ProviderData};
+
+use super::database_cluster::uri_with_password;
+use super::schema_util::{computed, optional, required, sensitive};
+
+/// PgBouncer's pooling modes, in the API's spelling.
+pub const MODES: [&str; 3] = ["session", "transaction", "statement"];
+
+/// Engines whose clusters run PgBouncer.
+const POSTGRES_ENGINES: [&str; 2] = ["pg", "advanced_pg"];
+
+const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
+    create: Duration::from_secs(20 * 60),
+    update: Duration::from_secs(20 * 60),
+    delete: Duration::from_secs(10 * 60),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------
+
+/// The resource's state, field for field as in the schema.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PoolState {
+    pub id: Value<String>,
+    pub cluster_id: Value<String>,
+    pub name: Value<String>,
+    pub mode: Value<String>,
+    pub size: Value<i64>,
+    pub db_name: Value<String>,
+    pub user: Value<String>,
+    pub host: Value<String>,
+    pub port: Value<i64>,
+    pub uri: Value<String>,
+    pub private_host: Value<String>,
+    pub private_uri: Value<String>,
+    pub password: Value<String>,
+    #[serde(with = "value::serde_as_vec")]
+    pub timeouts: Value<Timeouts>,
+}
+
+/// The resource ID, which is also the import ID.
+pub fn pool_id(cluster_id: &str, name: &str) -> String {
+    format!("{cluster_id},{name}")
+}
+
+fn text(value: &Value<String>) -> Option<&str> {
+    value.as_ref_option().map(String::as_str)
+}
+
+fn known<T>(value: Option<T>) -> Value<T> {
+    value.map_or(Value::Null, Value::Value)
+}
+
+/// The value, with unknown turned into null (a state returned after apply must be known).
+fn settled<T: Clone>(value: &Value<T>) -> Value<T> {
+    match value {
+        Value::Unknown => Value::Null,
+        other => other.clone(),
+    }
+}
+
+/// The API's value, spelled as `reference` spells it when the two are equivalent.
+fn spelled_like(api: &str, reference: &Value<String>) -> Value<String> {
+    match reference {
+        Value::Value(wanted) if same_ignoring_case(wanted, api) => Value::Value(wanted.clone()),
+        _ => Value::Value(api.to_string()),
+    }
+}
+
+/// The pool's user: the API reports "the inbound user" as an absent, null or empty `user`,
+/// and all three are the same thing as `user` left out of the configuration.
+fn user_of(pool: &Pool) -> Option<&str> {
+    pool.user.as_deref().filter(|user| !user.trim().is_empty())
+}
+
+fn non_empty(text: Option<&String>) -> Option<&str> {
+    text.map(String::as_str).filter(|t| !t.is_empty())
+}
+
+/// Builds the state from what the API says. `reference` is the plan (after create/update),
+/// the prior state (read), or empty (import): its spellings win where the API's value is
+/// equivalent, and its password is kept when the answer carries none.
+pub fn state_from_api(cluster_id: &str, pool: &Pool, reference: &PoolState) -> PoolState {
+    let cluster_id = spelled_like(cluster_id, &reference.cluster_id);
+    let name = match &reference.name {
+        Value::Value(wanted) if *wanted == pool.name => Value::Value(wanted.clone()),
+        _ => Value::Value(pool.name.clone()),
+    };
+    let connection: Option<&Connection> = pool.connection.as_ref();
+    let private: Option<&Connection> = pool.private_connection.as_ref();
+    let password = match non_empty(connection.and_then(|c| c.password.as_ref())) {
+        Some(password) => Value::Value(password.to_string()),
+        None => settled(&reference.password),
+    };
+    let secret = password.as_ref_option().map(String::as_str);
+    let uri_of = |connection: Option<&Connection>, reference: &Value<String>| match non_empty(
+        connection.and_then(|c| c.uri.as_ref()),
+    ) {
+        Some(uri) => Value::Value(uri_with_password(uri, secret)),
+        None => settled(reference),
+    };
+    PoolState {
+        id: Value::Value(pool_id(
+            text(&cluster_id).unwrap_or_default(),
+            text(&name).unwrap_or_default(),
+        )),
+        cluster_id,
+        name,
+        mode: spelled_like(&pool.mode, &reference.mode),
+        size: Value::Value(pool.size),
+        db_name: Value::Value(pool.db.clone()),
+        user: known(user_of(pool).map(str::to_string)),
+        host: known(non_empty(connection.and_then(|c| c.host.as_ref())).map(str::to_string))
+            .or(settled(&reference.host)),
+        port: known(connection.and_then(|c| c.port)).or(settled(&reference.port)),
+        uri: uri_of(connection, &reference.uri),
+        private_host: known(non_empty(private.and_then(|c| c.host.as_ref())).map(str::to_string))
+            .or(settled(&reference.private_host)),
+        private_uri: uri_of(private, &reference.private_uri),
+        password,
+        timeouts: settled(&reference.timeouts),
+    }
+}
+
+/// An apply must return exactly what the plan promised. Computed values the plan knew are
+/// therefore kept even when the API's answer differs (a concurrent change elsewhere); the next
+/// refresh reports such a difference as drift instead of failing this apply.
+fn conform_to_plan(mut state: PoolState, planned: &PoolState) -> PoolState {
+    let keep = |actual: &mut Value<String>, promised: &Value<String>| {
+        if promised.is_value() {
+            *actual = promised.clone();
+        }
+    };
+    keep(&mut state.host, &planned.host);
+    keep(&mut state.uri, &planned.uri);
+    keep(&mut state.private_host, &planned.private_host);
+    keep(&mut state.private_uri, &planned.private_uri);
+    keep(&mut state.password, &planned.password);
+    if planned.port.is_value() {
+        state.port = planned.port;
+    }
+    state.timeouts = planned.timeouts.clone();
+    state
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------------
+
+fn pool_timeouts_block() -> Block {
+    let mut block = timeouts_block(TIMEOUTS);
+    let wording = [
+        (
+            "create",
+            "How long to wait for the cluster to be online and accept the new pool",
+            TIMEOUTS.create,
+        ),
+        (
+            "update",
+            "How long to keep retrying an update while the cluster is busy",
+            TIMEOUTS.update,
+        ),
+        (
+            "delete",
+            "How long to wait for the pool to be deleted",
+            TIMEOUTS.delete,
+        ),
+    ];
+    for (name, what, default) in wording {
+        if let Some(attribute) = block.attributes.get_mut(name) {
+            attribute.description = Description::markdown(format!(
+                "{what}, as a duration such as `\"30s\"`, `\"10m\"` or `\"1h30m\"`. Default `{}`.",
+                crate::framework::duration::format_duration(default)
+            ));
+        }
+    }
+    block.description = Description::markdown(
+        "Time limits for creating, updating and deleting the pool. A cluster that is busy or \
+         not ready yet is retried until the limit.",
+    );
+    block
+}
+
+pub fn pool_schema() -> Schema {
+    use AttributeType::{Number, String as Str};
+    let attributes = map! {
+        "id" => computed(Str,
+            "The pool's ID, `<cluster_id>,<name>`: the same string `terraform import` takes."),
+        "cluster_id" => required(Str,
+            "The UUID of the PostgreSQL cluster (`engine = \"pg\"`) that hosts the pool. \
+             Changing it replaces the pool. A cluster of another engine is rejected at plan \
+             time when the ID is known then, else before anything is created."),
+        "name" => required(Str,
+            "The pool's name, 3 to 60 characters, unique within the cluster. Clients connect to \
+             the pool by using it as the database name. Changing it replaces the pool."),
+        "mode" => required(Str,
+            "PgBouncer's pooling mode: `session` (a server connection is held for the whole \
+             client session), `transaction` (for one transaction) or `statement` (for one \
+             statement). Changed in place."),
+        "size" => required(Number,
+            "How many server connections the pool may open, at least 1. The cluster's size caps \
+             the total over all its pools (25 per GiB of RAM, 3 of them reserved). Changed in \
+             place, without dropping client connections."),
+        "db_name" => required(Str,
+            "The database the pool's server connections use. Changed in place."),
+        "user" => optional(Str,
+            "The database user the pool's server connections log in as. Leave it out to use \
+             the *inbound user*: each client's own credentials are passed through. Changed in \
+             place; removing it switches the pool to the inbound user."),
+        "host" => computed(Str, "The public hostname to connect to the pool."),
+        "port" => computed(Number, "The port of the pool."),
+        "uri" => sensitive(computed(Str,
+            "The public connection URI of the pool, with the password when the API provides \
+             one.")),
+        "private_host" => computed(Str, "The hostname to connect to the pool inside the VPC."),
+        "private_uri" => sensitive(computed(Str,
+            "The connection URI of the pool inside the VPC, with the password when the API \
+             provides one.")),
+        "password" => sensitive(computed(Str,
+            "The password of the pool's user. Kept from the create response when later answers \
+             leave it out (as they do for read-only tokens); it becomes unknown when `user` \
+             changes. Empty (null) for the inbound user and after an import whose answer has \
+             none.")),
+    };
+    Schema {
+        version: 1,
+        block: Block {
+            version: 1,
+            attributes,
+            blocks: map! {
+                "timeouts" => NestedBlock::Optional(pool_timeouts_block()),
+            },
+            description: Description::markdown(
+                "A PgBouncer connection pool on a PostgreSQL cluster. `mode`, `size`, `db_name` \
+                 and `user` change in place; a new `cluster_id` or `name` replaces the pool. \
+                 Import an existing pool with `<cluster_id>,<name>`.",
+            ),
+            ..Default::default()
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation (configuration only, unknown values skipped)
+// ---------------------------------------------------------------------------------------------
+
+fn at(name: &'static str) -> AttributePath {
+    AttributePath::new(name)
+}
+
+pub fn validate_config(diags: &mut Diagnostics, config: &PoolState) {
+    validate::uuid(diags, at("cluster_id"), &config.cluster_id);
+    validate::length_between(diags, at("name"), &config.name, 3, 60);
+    if let Value::Value(name) = &config.name {
+        if name.contains(',') || name.contains('/') || name.trim() != name {
+            diags.err(
+                "Invalid name",
+                format!(
+                    "`name` must not contain commas or slashes, nor start or end with spaces \
+                     (the resource ID is `<cluster_id>,<name>`); got {name:?}."
+                ),
+                at("name"),
+            );
+        }
+    }
+    validate::one_of(diags, at("mode"), &config.mode, &MODES, false);
+    validate::int_at_least(diags, at("size"), &config.size, 1);
+    validate::not_blank(diags, at("db_name"), &config.db_name);
+    if let Value::Value(user) = &config.user {
+        if user.trim().is_empty() {
+            diags.err(
+                "Invalid user",
+                "`user` must not be empty. To have the pool use the inbound user (each \
+                 client's own credentials), leave `user` out.",
+                at("user"),
+            );
+        }
+    }
+    validate_timeouts(diags, &config.timeouts);
+}
+
+/// The error for a cluster that cannot host pools.
+fn check_engine(diags: &mut Diagnostics, cluster: &Cluster) -> bool {
+    if POSTGRES_ENGINES
+        .iter()
+        .any(|engine| same_ignoring_case(engine, &cluster.engine))
+    {
+        return true;
+    }
+    diags.err(
+        "Connection pools need a PostgreSQL cluster",
+        format!(
+            "`cluster_id` {:?} is the {} cluster {:?}. Connection pools (PgBouncer) exist only \
+             on PostgreSQL clusters (`engine = \"pg\"`); point `cluster_id` at one.",
+            cluster.id, cluster.engine, cluster.name
+        ),
+        at("cluster_id"),
+    );
+    false
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan
+// ---------------------------------------------------------------------------------------------
+
+/// The plan for a new pool: the configuration, the ID (known as soon as its parts are), and
+/// unknown connection details.
+pub fn plan_new(mut planned: PoolState) -> PoolState {
+    planned.id = match (text(&planned.cluster_id), text(&planned.name)) {
+        (Some(cluster_id), Some(name)) => Value::Value(pool_id(cluster_id, name)),
+        _ => Value::Unknown,
+    };
+    for value in [
+        &mut planned.host,
+        &mut planned.uri,
+        &mut planned.private_host,
+        &mut planned.private_uri,
+        &mut planned.password,
+    ] {
+        *value = Value::Unknown;
+    }
+    planned.port = Value::Unknown;
+    planned
+}
+
+/// Adjusts the plan for an existing pool; returns the attributes that force replacement.
+///
+/// Host and port never change in place. The URIs name the pool's user and embed its password,
+/// so they become unknown when `user` or `db_name` changes, and the password when `user` does.
+pub fn plan_existing(prior: &PoolState, planned: &mut PoolState) -> Vec<AttributePath> {
+    let mut replace = plan::Replacements::default();
+    // An unknown `cluster_id` means the cluster itself is being replaced: so is the pool.
+    if plan::differs(&prior.cluster_id, &planned.cluster_id) {
+        replace.add("cluster_id");
+    }
+    if plan::differs(&prior.name, &planned.name) {
+        replace.add("name");
+    }
+    if !replace.is_empty() {
+        return replace.into_paths();
+    }
+    let user_changes = plan::differs(&prior.user, &planned.user);
+    if user_changes || plan::differs(&prior.db_name, &planned.db_name) {
+        planned.uri = Value::Unknown;
+        planned.private_uri = Value::Unknown;
+    }
+    if user_changes {
+        planned.password = Value::Unknown;
+    }
+    Vec::new()
+}
+
+/// Whether the update needs a `PUT` (a change of `timeouts` alone does not).
+fn needs_put(prior: &PoolState, planned: &PoolState) -> bool {
+    prior.mode != planned.mode
+        || prior.size != planned.size
+        || prior.db_name != planned.db_name
+        || prior.user != planned.user
+}
+
+// ---------------------------------------------------------------------------------------------
+// API orchestration
+// ---------------------------------------------------------------------------------------------
+
+/// Phrases the API uses when a cluster cannot take a change right now (still provisioning,
+/// under maintenance, or handling another change). Matched in lower case.
+const BUSY_PHRASES: [&str; 11] = [
+    "busy",
+    "not ready",
+    "not yet ready",
+    "transient",
+    "maintenance",
+    "provisioning",
+    "in progress",
+    "undergoing",
+    "try again",
+    "another operation",
+    "still being",
+];
+
+/// Whether the API refused a change only because the cluster is busy or not ready yet, so that
+/// the same request will succeed later. A 412 always means that; a 409 or 422 only with one of
+/// [`BUSY_PHRASES`] (a 422 is otherwise a real validation error, such as a taken name).
+pub fn is_busy(error: &ApiError) -> bool {
+    let ApiError::Invalid {
+        status, message, ..
+    } = error
+    else {
+        return false;
+    };
+    let message = message.to_ascii_lowercase();
+    match status {
+        412 => true,
+        409 | 422 => BUSY_PHRASES.iter().any(|phrase| message.contains(phrase)),
+        _ => false,
+    }
+}
+
+/// Sends a change, retrying while the cluster answers that it is busy or not ready, at the
+/// doubling intervals of `schedule`, until `deadline` or a stop request.
+///
+/// This is deliberately not [`poll_until`]: a change must never be abandoned while in flight
+/// (a `POST` cut off mid-way may still create the object), and an error the client already
+/// retried (429, 5xx, transport) ends the attempt instead of being sent again blindly.
+pub async fn retry_while_busy<T, F, Fut>(
+    schedule: &PollSchedule,
+    deadline: Instant,
+    what: &str,
+    mut send: F,
+) -> Result<T, WaitError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let started = Instant::now();
+    let cancel = stop_token();
+    let mut retries = 0u32;
+    loop {
+        let error = match send().await {
+            Ok(done) => return Ok(done),
+            Err(error) if is_busy(&error) => error,
+            Err(error) => return Err(WaitError::Api(error)),
+        };
+        let wait = schedule.interval(retries);
+        if Instant::now() + wait >= deadline {
+            return Err(WaitError::Timeout {
+                waited: started.elapsed(),
+                last: Some(format!("the cluster was still busy: {error}")),
+            });
+        }
+        tracing::info!(
+            what,
+            status = error.status().unwrap_or_default(),
+            wait_ms = wait.as_millis() as u64,
+            "the cluster is busy or not ready; retrying"
+        );
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(WaitError::Cancelled),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        retries = retries.saturating_add(1);
+    }
+}
+
+/// Reads a pool; `Ok(None)` when it (or its cluster) is gone.
+async fn fetch(client: &Client, cluster_id: &str, name: &str) -> Result<Option<Pool>, ApiError> {
+    match client.pools(cluster_id).get(name).await {
+        Ok(pool) => Ok(Some(pool)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+fn describe(state: &PoolState) -> String {
+    match (text(&state.name), text(&state.cluster_id)) {
+        (Some(name), Some(cluster)) => format!("connection pool {name:?} of cluster {cluster}"),
+        (Some(name), None) => format!("connection pool {name:?}"),
+        _ => "connection pool".to_string(),
+    }
+}
+
+/// The `user` to send: `None` lets the pool use the inbound user.
+fn requested_user(state: &PoolState) -> Option<String> {
+    text(&state.user).map(str::to_string)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource
+// ---------------------------------------------------------------------------------------------
+
+/// The `dbaas_database_connection_pool` resource.
+#[derive(Debug, Clone)]
+pub struct DatabaseConnectionPoolResource {
+    data: Arc<ProviderData>,
+}
+
+impl DatabaseConnectionPoolResource {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        Self { data }
+    }
+
+    /// Plan-time check of a known `cluster_id`: it must exist and run PostgreSQL. A cluster
+    /// that cannot be read for another reason is left to the apply, which checks again.
+    async fn check_cluster(&self, diags: &mut Diagnostics, cluster_id: &str) {
+        let Some(api) = self.data.api_if_configured() else {
+            return;
+        };
+        match api.client.clusters().get(cluster_id).await {
+            Ok(cluster) => {
+                check_engine(diags, &cluster);
+            }
+            Err(error) if error.is_not_found() => diags.err(
+                "Database cluster not found",
+                format!(
+                    "`cluster_id` {cluster_id:?} names no database cluster this token can see."
+                ),
+                at("cluster_id"),
+            ),
+            Err(error) => {
+                tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; the engine is checked at apply");
+            }
+        }
+    }
+
+    /// After a failed `POST`: tells the practitioner how to adopt a pool that already exists
+    /// under that name, or reports the API's answer.
+    async fn report_create_failure(
+        &self,
+        diags: &mut Diagnostics,
+        api: &ApiContext,
+        planned: &PoolState,
+        error: &WaitError,
+    ) {
+        let (Some(cluster_id), Some(name)) = (text(&planned.cluster_id), text(&planned.name))
+        else {
+            return;
+        };
+        if let WaitError::Api(api_error @ ApiError::Invalid { .. }) = error {
+            if let Ok(Some(_)) = fetch(&api.client, cluster_id, name).await {
+                diags.err(
+                    "Connection pool already exists",
+                    format!(
+                        "Cluster {cluster_id} already has a connection pool named {name:?} \
+                         ({api_error}). Terraform does not take over existing objects silently: \
+                         import it with `terraform import <address> {}`, or choose another \
+                         `name`.",
+                        pool_id(cluster_id, name)
+                    ),
+                    at("name"),
+                );
+                return;
+            }
+        }
+        diags.wait_err(format!("Could not create the {}", describe(planned)), error);
+    }
+}
+
+#[async_trait]
+impl Resource for DatabaseConnectionPoolResource {
+    type State<'a> = Value<PoolState>;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(pool_schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        if let Value::Value(config) = &config {
+            validate_config(diags, config);
+        }
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Self::State<'a>,
+        private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let Value::Value(state) = state else {
+            return Some((state, private_state));
+        };
+        let (Some(cluster_id), Some(name)) = (text(&state.cluster_id), text(&state.name)) else {
+            return Some((Value::Value(state), private_state));
+        };
+        let api = self.data.api(diags)?;
+        match fetch(&api.client, cluster_id, name).await {
+            Ok(Some(pool)) => {
+                let fresh = state_from_api(cluster_id, &pool, &state);
+                Some((Value::Value(fresh), private_state))
+            }
+            Ok(None) => {
+                tracing::info!(
+                    cluster = cluster_id,
+                    pool = name,
+                    "connection pool is gone; removing it from state"
+                );
+                Some((Value::Null, private_state))
+            }
+            Err(error) => {
+                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
+                None
+            }
+        }
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        proposed_state: Self::State<'a>,
+        _config_state: Self::State<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let planned = proposed_state.map(plan_new);
+        if let Value::Value(pool) = &planned {
+            if let Some(cluster_id) = text(&pool.cluster_id) {
+                self.check_cluster(diags, cluster_id).await;
+            }
+        }
+        Some((planned, ValueEmpty::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        proposed_state: Self::State<'a>,
+        _config_state: Self::State<'a>,
+        prior_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        let (Value::Value(prior), Value::Value(mut planned)) = (prior_state, proposed_state) else {
+            diags.root_err(
+                "Unexpected plan request",
+                "Terraform asked to plan an update without a prior or a proposed state. Please \
+                 report this as a bug in terraform-provider-dbaas.",
+            );
+            return None;
+        };
+        let replace = plan_existing(&prior, &mut planned);
+        Some((Value::Value(planned), prior_private_state, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior_state: Self::State<'a>,
+        prior_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::PrivateState<'a>> {
+        Some(prior_private_state)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned_state: Self::State<'a>,
+        _config_state: Self::State<'a>,
+        planned_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let Value::Value(planned) = planned_state else {
+            diags.root_err(
+                "Unexpected create request",
+                "Terraform sent no planned state to create.",
+            );
+            return None;
+        };
+        let api = self.data.api(diags)?;
+        let cluster_id = text(&planned.cluster_id)?.to_string();
+        let deadline = Instant::now() + timeout_for(&planned.timeouts, Operation::Create, TIMEOUTS);
+
+        let cancel = stop_token();
+        let cluster = match api
+            .client
+            .clusters()
+            .wait_online(&cluster_id, &api.poll, deadline, &cancel)
+            .await
+        {
+            Ok(cluster) => cluster,
+            Err(error) => {
+                diags.wait_err(
+                    format!(
+                        "Database cluster {cluster_id} is not online, so the {} cannot be created",
+                        describe(&planned)
+                    ),
+                    &error,
+                );
+                return None;
+            }
+        };
+        if !check_engine(diags, &cluster) {
+            return None;
+        }
+
+        let request = CreatePoolRequest {
+            name: text(&planned.name)?.to_string(),
+            mode: text(&planned.mode)?.to_string(),
+            size: planned.size.as_ref_option().copied()?,
+            db: text(&planned.db_name)?.to_string(),
+            user: requested_user(&planned),
+        };
+        let pools = api.client.pools(&cluster_id);
+        let created = retry_while_busy(&api.poll, deadline, "create connection pool", || {
+            pools.create(&request)
+        })
+        .await;
+        let pool = match created {
+            Ok(pool) => pool,
+            Err(error) => {
+                self.report_create_failure(diags, &api, &planned, &error)
+                    .await;
+                return None;
+            }
+        };
+        tracing::info!(cluster = %cluster_id, pool = %request.name, "connection pool created");
+
+        // From here on the pool exists: every path returns it, so it is never orphaned.
+        let mut state = state_from_api(&cluster_id, &pool, &planned);
+        if pool.connection.is_none() {
+            match fetch(&api.client, &cluster_id, &request.name).await {
+                Ok(Some(read)) => state = state_from_api(&cluster_id, &read, &state),
+                Ok(None) => {}
+                Err(error) => diags.api_err(
+                    format!(
+                        "The {} was created but could not be read back",
+                        describe(&planned)
+                    ),
+                    &error,
+                ),
+            }
+        }
+        Some((
+            Value::Value(conform_to_plan(state, &planned)),
+            planned_private_state,
+        ))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        planned_state: Self::State<'a>,
+        _config_state: Self::State<'a>,
+        planned_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let (Value::Value(prior), Value::Value(planned)) = (prior_state, planned_state) else {
+            diags.root_err(
+                "Unexpected update request",
+                "Terraform sent no prior or planned state to update.",
+            );
+            return None;
+        };
+        if !needs_put(&prior, &planned) {
+            return Some((Value::Value(planned), planned_private_state));
+        }
+        let api = self.data.api(diags)?;
+        let cluster_id = text(&prior.cluster_id)?.to_string();
+        let name = text(&prior.name)?.to_string();
+        let deadline = Instant::now() + timeout_for(&planned.timeouts, Operation::Update, TIMEOUTS);
+        // The PUT takes the whole pool, so unchanged fields are sent as they are.
+        let request = UpdatePoolRequest {
+            mode: text(&planned.mode)?.to_string(),
+            size: planned.size.as_ref_option().copied()?,
+            db: text(&planned.db_name)?.to_string(),
+            user: requested_user(&planned),
+        };
+        let pools = api.client.pools(&cluster_id);
+        let updated = retry_while_busy(&api.poll, deadline, "update connection pool", || {
+            pools.update(&name, &request)
+        })
+        .await;
+        if let Err(error) = &updated {
+            diags.wait_err(format!("Could not update the {}", describe(&prior)), error);
+        }
+
+        // After a failure the state must say what is true now, so the reference is the prior
+        // state; after success it is the plan.
+        let reference = if updated.is_ok() { &planned } else { &prior };
+        match fetch(&api.client, &cluster_id, &name).await {
+            Ok(Some(pool)) => {
+                let state = state_from_api(&cluster_id, &pool, reference);
+                let state = if updated.is_ok() {
+                    conform_to_plan(state, &planned)
+                } else {
+                    state
+                };
+                Some((Value::Value(state), planned_private_state))
+            }
+            Ok(None) => {
+                diags.root_err(
+                    "Connection pool disappeared",
+                    format!("The {} was not found after the update.", describe(&prior)),
+                );
+                Some((Value::Null, planned_private_state))
+            }
+            Err(error) => {
+                diags.api_err(
+                    format!("Could not read the {} back", describe(&prior)),
+                    &error,
+                );
+                Some((Value::Value(prior), planned_private_state))
+            }
+        }
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        _planned_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<()> {
+        let Value::Value(prior) = prior_state else {
+            return Some(());
+        };
+        let api = self.data.api(diags)?;
+        let cluster_id = text(&prior.cluster_id)?.to_string();
+        let name = text(&prior.name)?.to_string();
+        let deadline = Instant::now() + timeout_for(&prior.timeouts, Operation::Delete, TIMEOUTS);
+        let pools = api.client.pools(&cluster_id);
+        let deleted = retry_while_busy(&api.poll, deadline, "delete connection pool", || async {
+            match pools.delete(&name).await {
+                Err(error) if error.is_not_found() => Ok(()),
+                other => other,
+            }
+        })
+        .await;
+        if let Err(error) = deleted {
+            diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);
+            return None;
+        }
+        // A replacement with the same name must not collide with the pool being removed, so
+        // the delete ends only once the pool can no longer be read.
+        let cancel = stop_token();
+        let gone = poll_until(&api.poll, deadline, &cancel, true, || async {
+            Ok(match fetch(&api.client, &cluster_id, &name).await? {
+                None => Poll::Ready(()),
+                Some(_) => Poll::Pending("still present".to_string()),
+            })
+        })
+        .await;
+        if let Err(error) = gone {
+            diags.wait_err(
+                format!(
+                    "The {} is being deleted but is not gone yet",
+                    describe(&prior)
+                ),
+                &error,
+            );
+            return None;
+        }
+        Some(())
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let (cluster_id, name) = match import::parse_cluster_child(&id, "connection pool") {
+            Ok(parts) => parts,
+            Err(message) => {
+                diags.root_err("Invalid import ID", message);
+                return None;
+            }
+        };
+        let api = self.data.api(diags)?;
+        match fetch(&api.client, &cluster_id, &name).await {
+            Ok(Some(pool)) => Some((
+                Value::Value(state_from_api(&cluster_id, &pool, &PoolState::default())),
+                ValueEmpty::Null,
+            )),
+            Ok(None) => {
+                diags.root_err(
+                    "Cannot import a connection pool that does not exist",
+                    format!(
+                        "Cluster {cluster_id} has no connection pool named {name:?} (or the \
+                         cluster does not exist for this token)."
+                    ),
+                );
+                None
+            }
+            Err(error) => {
+                diags.api_err(
+                    format!("Could not read connection pool {name:?} of cluster {cluster_id}"),
+                    &error,
+                );
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLUSTER: &str = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30";
+
+    fn s(text: &str) -> Value<String> {
+        Value::Value(text.to_string())
+    }
+
+    fn configured() -> PoolState {
+        PoolState {
+            cluster_id: s(CLUSTER),
+            name: s("backend-pool"),
+            mode: s("transaction"),
+            size: Value::Value(10),
+            db_name: s("defaultdb"),
+            ..PoolState::default()
+        }
+    }
+
+    fn api_pool() -> Pool {
+        Pool {
+            name: "backend-pool".into(),
+            mode: "transaction".into(),
+            size: 10,
+            db: "defaultdb".into(),
+            user: Some(String::new()),
+            connection: Some(Connection {
+                uri: Some("postgres://doadmin@pool.db:25061/backend-pool?sslmode=require".into()),
+                host: Some("pool.db".into()),
+                port: Some(25061),
+                user: Some("doadmin".into()),
+                password: None,
+                ..Connection::default()
+            }),
+            private_connection: Some(Connection {
+                uri: Some("postgres://doadmin@private-pool.db:25061/backend-pool".into()),
+                host: Some("private-pool.db".into()),
+                ..Connection::default()
+            }),
+            ..Pool::default()
+        }
+    }
+
+    fn errors_for(config: &PoolState) -> Vec<(String, String)> {
+        let mut diags = Diagnostics::default();
+        validate_config(&mut diags, config);
+        diags
+            .errors
+            .iter()
+            .map(|d| (d.summary.to_string(), d.detail.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_configuration_passes() {
+        assert!(errors_for(&configured()).is_empty());
+        let with_user = PoolState {
+            user: s("app"),
+            mode: s("statement"),
+            ..configured()
+        };
+        assert!(errors_for(&with_user).is_empty());
+    }
+
+    #[test]
+    fn bad_inputs_fail_naming_the_attribute() {
+        let cases: Vec<(&str, PoolState)> = vec![
+            (
+                "cluster_id",
+                PoolState {
+                    cluster_id: s("not-a-uuid"),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                PoolState {
+                    name: s("ab"),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                PoolState {
+                    name: s(&"p".repeat(61)),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                PoolState {
+                    name: s("a,b,c"),
+                    ..configured()
+                },
+            ),
+            (
+                "mode",
+                PoolState {
+                    mode: s("Session"),
+                    ..configured()
+                },
+            ),
+            (
+                "mode",
+                PoolState {
+                    mode: s("pooled"),
+                    ..configured()
+                },
+            ),
+            (
+                "size",
+                PoolState {
+                    size: Value::Value(0),
+                    ..configured()
+                },
+            ),
+            (
+                "db_name",
+                PoolState {
+                    db_name: s(" "),
+                    ..configured()
+                },
+            ),
+            (
+                "user",
+                PoolState {
+                    user: s(""),
+                    ..configured()
+                },
+            ),
+        ];
+        for (attribute, config) in cases {
+            let errors = errors_for(&config);
+            assert_eq!(errors.len(), 1, "{attribute}: {errors:?}");
+            assert_eq!(errors[0].0, format!("Invalid {attribute}"));
+            assert!(
+                errors[0].1.contains(&format!("`{attribute}`")),
+                "{attribute}: {}",
+                errors[0].1
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_not_validated() {
+        let config = PoolState {
+            cluster_id: Value::Unknown,
+            name: Value::Unknown,
+            mode: Value::Unknown,
+            size: Value::Unknown,
+            db_name: Value::Unknown,
+            user: Value::Unknown,
+            ..PoolState::default()
+        };
+        assert!(errors_for(&config).is_empty());
+    }
+
+    #[test]
+    fn a_new_pool_knows_its_id_but_not_its_connection() {
+        let planned = plan_new(configured());
+        assert_eq!(planned.id, s(&format!("{CLUSTER},backend-pool")));
+        assert_eq!(planned.host, Value::Unknown);
+        assert_eq!(planned.port, Value::Unknown);
+        assert_eq!(planned.password, Value::Unknown);
+        assert_eq!(planned.user, Value::Null, "an absent user stays absent");
+        let waiting = plan_new(PoolState {
+            cluster_id: Value::Unknown,
+            ..configured()
+        });
+        assert_eq!(waiting.id, Value::Unknown);
+    }
+
+    fn existing() -> PoolState {
+        PoolState {
+            id: s(&format!("{CLUSTER},backend-pool")),
+            host: s("pool.db"),
+            port: Value::Value(25061),
+            uri: s("postgres://doadmin:pw@pool.db:25061/backend-pool"),
+            private_host: s("private-pool.db"),
+            private_uri: s("postgres://doadmin:pw@private-pool.db:25061/backend-pool"),
+            password: s("pw"),
+            ..configured()
+        }
+    }
+
+    #[test]
+    fn size_and_mode_change_in_place_keeping_connection_details() {
+        let prior = existing();
+        let mut planned = PoolState {
+            size: Value::Value(20),
+            mode: s("session"),
+            ..existing()
+        };
+        assert!(plan_existing(&prior, &mut planned).is_empty());
+        assert_eq!(planned.uri, prior.uri);
+        assert_eq!(planned.password, prior.password);
+        assert_eq!(planned.host, prior.host);
+        assert!(needs_put(&prior, &planned));
+    }
+
+    #[test]
+    fn a_new_user_makes_credentials_unknown_but_not_the_host() {
+        let prior = existing();
+        let mut planned = PoolState {
+            user: s("app"),
+            ..existing()
+        };
+        assert!(plan_existing(&prior, &mut planned).is_empty());
+        assert_eq!(planned.uri, Value::Unknown);
+        assert_eq!(planned.private_uri, Value::Unknown);
+        assert_eq!(planned.password, Value::Unknown);
+        assert_eq!(planned.host, prior.host);
+        assert_eq!(planned.port, prior.port);
+
+        let mut planned = PoolState {
+            db_name: s("other"),
+            ..existing()
+        };
+        plan_existing(&prior, &mut planned);
+        assert_eq!(planned.uri, Value::Unknown);
+        assert_eq!(planned.password, prior.password);
+    }
+
+    #[test]
+    fn identity_changes_replace_the_pool() {
+        let prior = existing();
+        let mut renamed = PoolState {
+            name: s("other-pool"),
+            ..existing()
+        };
+        assert_eq!(plan_existing(&prior, &mut renamed), vec![at("name")]);
+        let mut moved = PoolState {
+            cluster_id: Value::Unknown,
+            ..existing()
+        };
+        assert_eq!(plan_existing(&prior, &mut moved), vec![at("cluster_id")]);
+        let mut same = existing();
+        assert!(plan_existing(&prior, &mut same).is_empty());
+        assert!(!needs_put(&prior, &same));
+    }
+
+    #[test]
+    fn an_empty_or_absent_user_is_the_inbound_user() {
+        let mut pool = api_pool();
+        assert_eq!(
+            state_from_api(CLUSTER, &pool, &configured()).user,
+            Value::Null
+        );
+        pool.user = None;
+        assert_eq!(
+            state_from_api(CLUSTER, &pool, &configured()).user,
+            Value::Null
+        );
+        pool.user = Some("app".into());
+        assert_eq!(state_from_api(CLUSTER, &pool, &configured()).user, s("app"));
+    }
+
+    #[test]
+    fn a_password_missing_from_the_answer_is_kept_and_put_into_uris() {
+        let state = state_from_api(CLUSTER, &api_pool(), &existing());
+        assert_eq!(state.password, s("pw"));
+        assert_eq!(
+            state.uri,
+            s("postgres://doadmin:pw@pool.db:25061/backend-pool?sslmode=require")
+        );
+        assert_eq!(
+            state.private_uri,
+            s("postgres://doadmin:pw@private-pool.db:25061/backend-pool")
+        );
+        assert_eq!(state.id, s(&format!("{CLUSTER},backend-pool")));
+
+        let mut fresh = api_pool();
+        fresh.connection.as_mut().unwrap().password = Some("rotated".into());
+        assert_eq!(
+            state_from_api(CLUSTER, &fresh, &existing()).password,
+            s("rotated")
+        );
+        let imported = state_from_api(CLUSTER, &api_pool(), &PoolState::default());
+        assert_eq!(imported.password, Value::Null);
+        assert_eq!(imported.timeouts, Value::Null);
+    }
+
+    #[test]
+    fn the_configured_spelling_of_the_cluster_id_is_kept() {
+        let reference = PoolState {
+            cluster_id: s(&CLUSTER.to_ascii_uppercase()),
+            ..configured()
+        };
+        let state = state_from_api(CLUSTER, &api_pool(), &reference);
+        assert_eq!(state.cluster_id, reference.cluster_id);
+    }
+
+    #[test]
+    fn an_apply_returns_the_values_the_plan_promised() {
+        let mut answer = api_pool();
+        let connection = answer.connection.as_mut().unwrap();
+        connection.host = Some("moved.db".into());
+        connection.uri =
+            Some("postgres://doadmin@moved.db:25061/backend-pool?sslmode=require".into());
+        let planned = existing();
+        let state = conform_to_plan(state_from_api(CLUSTER, &answer, &planned), &planned);
+        assert_eq!(state.host, s("pool.db"));
+        let mut unknown = existing();
+        unknown.uri = Value::Unknown;
+        let state = conform_to_plan(state_from_api(CLUSTER, &answer, &unknown), &unknown);
+        assert_eq!(
+            state.uri,
+            s("postgres://doadmin:pw@moved.db:25061/backend-pool?sslmode=require")
+        );
+    }
+
+    fn invalid(status: u16, message: &str) -> ApiError {
+        ApiError::Invalid {
+            method: "POST".into(),
+            path: "/v2/databases/x/pools".into(),
+            status,
+            id: "error".into(),
+            message: message.into(),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn busy_answers_are_told_apart_from_real_errors() {
+        assert!(is_busy(&invalid(412, "precondition failed")));
+        assert!(is_busy(&invalid(
+            409,
+            "cluster is busy with another operation"
+        )));
+        assert!(is_busy(&invalid(
+            422,
+            "cluster is not ready to accept connection pools yet"
+        )));
+        assert!(is_busy(&invalid(
+            409,
+            "update cluster cannot be performed. Reason: cluster is undergoing maintenance"
+        )));
+        assert!(!is_busy(&invalid(422, "pool name is not available")));
+        assert!(!is_busy(&invalid(400, "cluster is busy")));
+        assert!(!is_busy(&ApiError::NotFound {
+            method: "GET".into(),
+            path: "/".into(),
+            message: "busy".into(),
+            request_id: None,
+        }));
+    }
+
+    fn quick() -> PollSchedule {
+        PollSchedule {
+            first: Duration::from_millis(1),
+            max_interval: Duration::from_millis(4),
+        }
+    }
+
+    #[tokio::test]
+    async fn busy_answers_are_retried_until_the_change_goes_through() {
+        let mut attempts = 0;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let result = retry_while_busy(&quick(), deadline, "test", || {
+            attempts += 1;
+            let answer = if attempts < 3 {
+                Err(invalid(412, "cluster not ready"))
+            } else {
+                Ok(attempts)
+            };
+            async move { answer }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn other_errors_end_the_retries_at_once() {
+        let mut attempts = 0;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let result: Result<(), WaitError> = retry_while_busy(&quick(), deadline, "test", || {
+            attempts += 1;
+            async { Err(invalid(422, "pool name is not available")) }
+        })
+        .await;
+        assert!(matches!(result, Err(WaitError::Api(_))));
+        assert_eq!(attempts, 1);
+    }
+
+    #[tokio::test]
+    async fn a_cluster_busy_past_the_deadline_times_out_with_its_last_answer() {
+        let deadline = Instant::now() + Duration::from_millis(20);
+        let result: Result<(), WaitError> =
+            retry_while_busy(&quick(), deadline, "test", || async {
+                Err(invalid(412, "cluster is undergoing maintenance"))
+            })
+            .await;
+        match result {
+            Err(WaitError::Timeout {
+                last: Some(last), ..
+            }) => assert!(last.contains("undergoing maintenance"), "{last}"),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_postgres_clusters_host_pools() {
+        let mut diags = Diagnostics::default();
+        let cluster = Cluster {
+            id: CLUSTER.into(),
+            name: "cache".into(),
+            engine: "valkey".into(),
+            ..Cluster::default()
+        };
+        assert!(!check_engine(&mut diags, &cluster));
+        assert_eq!(diags.errors.len(), 1);
+        assert!(diags.errors[0].detail.contains(CLUSTER));
+        assert_eq!(diags.errors[0].attribute, at("cluster_id"));
+        let mut diags = Diagnostics::default();
+        for engine in ["pg", "advanced_pg"] {
+            let cluster = Cluster {
+                engine: engine.into(),
+                ..cluster.clone()
+            };
+            assert!(check_engine(&mut diags, &cluster));
+        }
+        assert!(diags.errors.is_empty());
+    }
+
+    #[test]
+    fn the_schema_marks_secrets_sensitive_and_identity_required() {
+        let schema = pool_schema();
+        let attributes = &schema.block.attributes;
+        for secret in ["uri", "private_uri", "password"] {
+            assert!(attributes[secret].sensitive, "{secret}");
+        }
+        for name in ["cluster_id", "name", "mode", "size", "db_name"] {
+            assert_eq!(
+                attributes[name].constraint,
+                tf_provider::schema::AttributeConstraint::Required,
+                "{name}"
+            );
+        }
+        assert_eq!(
+            attributes["user"].constraint,
+            tf_provider::schema::AttributeConstraint::Optional
+        );
+    }
+}
