@@ -45,10 +45,14 @@ pub const REGENERATE_COMMAND: &str = "scripts/generate-docs.sh";
 /// The generated directory, relative to the repository root.
 pub const DOCS_DIR: &str = "docs";
 
-const PROVIDER_EXAMPLE: &str = "examples/provider/provider.tf";
-const PROVIDER_TEMPLATE: &str = "templates/index.md.tmpl";
-const IMPORT_SCRIPT: &str = "import.sh";
-const IMPORT_BLOCK: &str = "import-by-string-id.tf";
+/// The provider page's example, relative to the repository root.
+pub const PROVIDER_EXAMPLE: &str = "examples/provider/provider.tf";
+/// The provider page's hand-written template, relative to the repository root.
+pub const PROVIDER_TEMPLATE: &str = "templates/index.md.tmpl";
+/// The `terraform import` example in a resource's example directory.
+pub const IMPORT_SCRIPT: &str = "import.sh";
+/// The `import` block example in a resource's example directory (Terraform 1.5 and later).
+pub const IMPORT_BLOCK: &str = "import-by-string-id.tf";
 const TEMPLATE_SUFFIX: &str = ".md.tmpl";
 /// tf-provider's `Default` for `Description`: a schema that shows it never set a description.
 const TF_PROVIDER_DEFAULT_DESCRIPTION: &str = "empty";
@@ -261,22 +265,23 @@ impl Catalogue {
         let resources = provider.get_resources(&mut diags);
         let data_sources = provider.get_data_sources(&mut diags);
         let mut entries = Vec::new();
+        let mut without_schema = Vec::new();
+        let mut served = Vec::new();
         for (name, resource) in resources.into_iter().flatten() {
-            if let Some(schema) = resource.schema(&mut diags) {
-                entries.push(Entry {
-                    kind: Kind::Resource,
-                    type_name: format!("{PROVIDER_NAME}_{name}"),
-                    schema,
-                });
-            }
+            served.push((Kind::Resource, name, resource.schema(&mut diags)));
         }
         for (name, data_source) in data_sources.into_iter().flatten() {
-            if let Some(schema) = data_source.schema(&mut diags) {
-                entries.push(Entry {
-                    kind: Kind::DataSource,
-                    type_name: format!("{PROVIDER_NAME}_{name}"),
+            served.push((Kind::DataSource, name, data_source.schema(&mut diags)));
+        }
+        for (kind, name, schema) in served {
+            let type_name = format!("{PROVIDER_NAME}_{name}");
+            match schema {
+                Some(schema) => entries.push(Entry {
+                    kind,
+                    type_name,
                     schema,
-                });
+                }),
+                None => without_schema.push(format!("{kind} {type_name} returned no schema")),
             }
         }
         if !diags.errors.is_empty() {
@@ -288,6 +293,10 @@ impl Catalogue {
                     .collect::<Vec<_>>()
                     .join("; "),
             ));
+        }
+        if !without_schema.is_empty() {
+            without_schema.sort();
+            return Err(DocsError::Schema(without_schema.join("; ")));
         }
         let provider =
             provider_schema.ok_or_else(|| DocsError::Schema("no provider block schema".into()))?;
@@ -430,7 +439,7 @@ fn description_text(description: &Description) -> Option<&str> {
 fn undocumented_in_block(block: &Block, prefix: &str, found: &mut Vec<String>) {
     if description_text(&block.description).is_none() {
         found.push(if prefix.is_empty() {
-            "the schema itself".to_string()
+            "its top-level block".to_string()
         } else {
             format!("block `{}`", prefix.trim_end_matches('.'))
         });
@@ -1449,9 +1458,11 @@ pub mod template {
                         values.push(match arg {
                             Arg::Field(name) => field(name)?.into_text(),
                             Arg::Literal(text) => text.clone(),
-                            Arg::Function(inner) => return Err(fail(format!(
+                            Arg::Function(inner) => {
+                                return Err(fail(format!(
                                 "`{inner}` cannot be an argument (nested calls are not supported)"
-                            ))),
+                            )))
+                            }
                         });
                     }
                     if let Some(input) = piped.take() {

@@ -58,8 +58,13 @@ fn wanted(meta: &Metadata<'_>, level: LevelFilter) -> bool {
     if !meta.is_event() {
         return false;
     }
-    let ours = meta.target().starts_with("dbaas") || meta.target().starts_with("terraform_provider_dbaas");
-    let limit = if ours { level } else { level.min(LevelFilter::WARN) };
+    let ours =
+        meta.target().starts_with("dbaas") || meta.target().starts_with("terraform_provider_dbaas");
+    let limit = if ours {
+        level
+    } else {
+        level.min(LevelFilter::WARN)
+    };
     *meta.level() <= limit
 }
 
@@ -72,7 +77,10 @@ impl<S: Subscriber> Layer<S> for HclogJson {
         event.record(&mut fields);
         let mut line = Map::new();
         line.insert("@level".into(), Json::from(level_name(meta.level())));
-        line.insert("@message".into(), Json::from(fields.message.unwrap_or_default()));
+        line.insert(
+            "@message".into(),
+            Json::from(fields.message.unwrap_or_default()),
+        );
         line.insert("@module".into(), Json::from(module_name(meta.target())));
         line.insert("@timestamp".into(), Json::from(timestamp()));
         line.extend(fields.values);
@@ -100,7 +108,10 @@ fn module_name(target: &str) -> String {
     match rest {
         Some(rest) => format!("provider.dbaas.{}", rest.replace("::", ".")),
         None if target == "dbaas" => "provider.dbaas".to_string(),
-        None => format!("provider.dbaas.{}", target.split("::").next().unwrap_or(target)),
+        None => format!(
+            "provider.dbaas.{}",
+            target.split("::").next().unwrap_or(target)
+        ),
     }
 }
 
@@ -192,7 +203,7 @@ impl Visit for UriField {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + '_ {
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
             pairs
                 .iter()
@@ -204,7 +215,10 @@ mod tests {
     #[test]
     fn the_most_specific_variable_wins() {
         assert_eq!(level_from_env(env(&[])), LevelFilter::OFF);
-        assert_eq!(level_from_env(env(&[("TF_LOG", "info")])), LevelFilter::INFO);
+        assert_eq!(
+            level_from_env(env(&[("TF_LOG", "info")])),
+            LevelFilter::INFO
+        );
         assert_eq!(
             level_from_env(env(&[("TF_LOG", "info"), ("TF_LOG_PROVIDER", "DEBUG")])),
             LevelFilter::DEBUG
@@ -217,13 +231,19 @@ mod tests {
             ])),
             LevelFilter::ERROR
         );
-        assert_eq!(level_from_env(env(&[("TF_LOG", "JSON")])), LevelFilter::TRACE);
+        assert_eq!(
+            level_from_env(env(&[("TF_LOG", "JSON")])),
+            LevelFilter::TRACE
+        );
         assert_eq!(level_from_env(env(&[("TF_LOG", "")])), LevelFilter::OFF);
     }
 
     #[test]
     fn modules_are_named_after_the_provider() {
-        assert_eq!(module_name("dbaas::api::client"), "provider.dbaas.api.client");
+        assert_eq!(
+            module_name("dbaas::api::client"),
+            "provider.dbaas.api.client"
+        );
         assert_eq!(module_name("h2::proto"), "provider.dbaas.h2");
     }
 

@@ -94,7 +94,9 @@ fn v2(mock: &Mock, method: Method, path: &str, body: Option<Value>) -> StatusCod
 fn requests_to(mock: &Mock, method: &str, suffix: &str) -> Vec<Value> {
     mock.requests()
         .into_iter()
-        .filter(|r| r["method"] == method && r["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+        .filter(|r| {
+            r["method"] == method && r["path"].as_str().is_some_and(|p| p.ends_with(suffix))
+        })
         .collect()
 }
 
@@ -116,14 +118,24 @@ fn pool_lifecycle_create_update_drift_replace_import_destroy() {
     assert!(!str_attr(&values, "host").is_empty());
     assert!(int_attr(&values, "port") > 0);
     let password = str_attr(&values, "password");
-    assert!(!password.is_empty(), "the create response's password is kept");
+    assert!(
+        !password.is_empty(),
+        "the create response's password is kept"
+    );
     assert!(
         str_attr(&values, "uri").contains(&format!(":{password}@")),
         "the uri carries the password"
     );
-    assert_eq!(values["user"], Value::Null, "no user means the inbound user");
+    assert_eq!(
+        values["user"],
+        Value::Null,
+        "no user means the inbound user"
+    );
     let stored = stored_pool(&mock, &cluster_id, "acc-pool");
-    assert_eq!((stored["mode"].as_str(), stored["size"].as_i64()), (Some("transaction"), Some(10)));
+    assert_eq!(
+        (stored["mode"].as_str(), stored["size"].as_i64()),
+        (Some("transaction"), Some(10))
+    );
 
     // Size and mode change in place, with one full-body PUT, and the connection details stay
     // known in the plan.
@@ -136,7 +148,10 @@ fn pool_lifecycle_create_update_drift_replace_import_destroy() {
     let plan = tf.plan();
     plan.assert_update(POOL);
     for attribute in ["host", "port", "uri", "password", "private_host"] {
-        assert!(!plan.is_unknown(POOL, attribute), "{attribute} became unknown");
+        assert!(
+            !plan.is_unknown(POOL, attribute),
+            "{attribute} became unknown"
+        );
     }
     tf.apply();
     tf.assert_plan_empty();
@@ -146,12 +161,22 @@ fn pool_lifecycle_create_update_drift_replace_import_destroy() {
         puts[0]["body"],
         json!({"mode": "session", "size": 15, "db": "defaultdb"})
     );
-    assert!(requests_to(&mock, "POST", "/pools").is_empty(), "an update must not recreate the pool");
+    assert!(
+        requests_to(&mock, "POST", "/pools").is_empty(),
+        "an update must not recreate the pool"
+    );
     let stored = stored_pool(&mock, &cluster_id, "acc-pool");
-    assert_eq!((stored["mode"].as_str(), stored["size"].as_i64()), (Some("session"), Some(15)));
+    assert_eq!(
+        (stored["mode"].as_str(), stored["size"].as_i64()),
+        (Some("session"), Some(15))
+    );
 
     // Setting a user is in place too; only the credentials become unknown.
-    let with_user = [("size", "15".to_string()), ("mode", lit("session")), ("user", lit("doadmin"))];
+    let with_user = [
+        ("size", "15".to_string()),
+        ("mode", lit("session")),
+        ("user", lit("doadmin")),
+    ];
     tf.write_config(&format!("{}\n{}", pg_cluster(), backend_pool(&with_user)));
     let plan = tf.plan();
     plan.assert_update(POOL);
@@ -159,7 +184,10 @@ fn pool_lifecycle_create_update_drift_replace_import_destroy() {
     assert!(!plan.is_unknown(POOL, "host"));
     tf.apply();
     tf.assert_plan_empty();
-    assert_eq!(stored_pool(&mock, &cluster_id, "acc-pool")["user"], "doadmin");
+    assert_eq!(
+        stored_pool(&mock, &cluster_id, "acc-pool")["user"],
+        "doadmin"
+    );
 
     // A change made by another API client shows up as drift and is undone in place.
     let status = v2(
@@ -170,12 +198,19 @@ fn pool_lifecycle_create_update_drift_replace_import_destroy() {
     );
     assert_eq!(status, StatusCode::NO_CONTENT);
     let plan = tf.plan();
-    assert!(plan.has_changes, "out-of-band changes must show as drift:\n{}", plan.stdout);
+    assert!(
+        plan.has_changes,
+        "out-of-band changes must show as drift:\n{}",
+        plan.stdout
+    );
     plan.assert_update(POOL);
     tf.apply();
     tf.assert_plan_empty();
     let stored = stored_pool(&mock, &cluster_id, "acc-pool");
-    assert_eq!((stored["mode"].as_str(), stored["size"].as_i64()), (Some("session"), Some(15)));
+    assert_eq!(
+        (stored["mode"].as_str(), stored["size"].as_i64()),
+        (Some("session"), Some(15))
+    );
 
     // A new name is a new pool.
     let renamed = [
@@ -202,10 +237,23 @@ fn pool_lifecycle_create_update_drift_replace_import_destroy() {
     tf.assert_plan_empty();
     let imported = state_values(&tf.show_state(), POOL).clone();
     for attribute in [
-        "id", "cluster_id", "name", "mode", "size", "db_name", "user", "host", "port",
-        "private_host", "password", "uri",
+        "id",
+        "cluster_id",
+        "name",
+        "mode",
+        "size",
+        "db_name",
+        "user",
+        "host",
+        "port",
+        "private_host",
+        "password",
+        "uri",
     ] {
-        assert_eq!(imported[attribute], before[attribute], "{attribute} differs after import");
+        assert_eq!(
+            imported[attribute], before[attribute],
+            "{attribute} differs after import"
+        );
     }
 
     tf.destroy();
@@ -222,7 +270,10 @@ fn removing_the_pool_deletes_it_and_keeps_the_cluster() {
     assert_eq!(stored_pools(&mock, &cluster_id).len(), 1);
 
     tf.step(&pg_cluster());
-    assert!(stored_pools(&mock, &cluster_id).is_empty(), "the pool was not deleted");
+    assert!(
+        stored_pools(&mock, &cluster_id).is_empty(),
+        "the pool was not deleted"
+    );
     assert_eq!(mock.cluster_count(), 1);
 
     // A pool deleted by someone else is planned for creation again.
@@ -358,4 +409,52 @@ fn bad_inputs_fail_at_plan_naming_the_attribute() {
         "{}",
         output.stderr
     );
+}
+
+#[test]
+fn many_changes_to_one_busy_cluster_all_go_through() {
+    let mock = Mock::start(&[]);
+    let tf = Terraform::new(&mock);
+    tf.step(&pg_cluster());
+
+    // The emulator refuses a change while another change of the same cluster is in flight,
+    // and every pool create takes a while, so Terraform's parallel creates collide.
+    mock.settings(json!({"reject_concurrent_mutations": true}));
+    mock.add_fault(json!({
+        "method": "POST",
+        "path": "/v2/databases/*/pools",
+        "kind": "delay",
+        "delay_ms": 200,
+    }));
+    let mut config = pg_cluster();
+    for n in 1..=6 {
+        config.push_str(&pool_block(
+            &format!("p{n}"),
+            &[
+                ("name", lit(&format!("acc-pool-{n}"))),
+                ("size", "3".into()),
+            ],
+            None,
+        ));
+    }
+    config.push_str(&format!(
+        "resource \"dbaas_database_firewall\" \"x\" {{\n  cluster_id = {CLUSTER}.id\n  rule {{\n    type  = \"tag\"\n    value = \"web\"\n  }}\n}}\n"
+    ));
+    let state = tf.step(&config);
+    let cluster_id = str_attr(state_values(&state, CLUSTER), "id").to_string();
+    assert_eq!(stored_pools(&mock, &cluster_id).len(), 6);
+    let refused = mock
+        .requests()
+        .iter()
+        .filter(|r| r["status"] == 412)
+        .count();
+    assert!(
+        refused > 0,
+        "the test did not make changes collide:\n{}",
+        mock.request_summary()
+    );
+
+    mock.clear_faults();
+    tf.destroy();
+    assert_eq!(mock.cluster_count(), 0);
 }

@@ -13,12 +13,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dbaas::docs::{self, Catalogue, PROVIDER_SOURCE, REGENERATE_COMMAND, SCHEMA_FILE};
+use dbaas::docs::{
+    self, Catalogue, IMPORT_BLOCK, PROVIDER_EXAMPLE, PROVIDER_SOURCE, PROVIDER_TEMPLATE,
+    REGENERATE_COMMAND, SCHEMA_FILE,
+};
 use serde_json::Value as Json;
-
-/// tfplugindocs' import-block example; `import` blocks need Terraform 1.5.
-const IMPORT_BLOCK_EXAMPLE: &str = "import-by-string-id.tf";
-const PROVIDER_TEMPLATE: &str = "templates/index.md.tmpl";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -127,7 +126,11 @@ fn every_resource_and_data_source_has_a_valid_example() {
     }
 
     let terraform = Terraform::new();
-    for dir in ["examples/provider", "examples/resources", "examples/data-sources"] {
+    for dir in [
+        "examples/provider",
+        "examples/resources",
+        "examples/data-sources",
+    ] {
         if !root().join(dir).is_dir() {
             continue;
         }
@@ -148,6 +151,7 @@ fn every_resource_and_data_source_has_a_valid_example() {
         }
     }
 
+    // `import` blocks arrived in Terraform 1.5; the suite also runs under Terraform 1.0.
     let import_blocks_supported = terraform.version() >= (1, 5);
     for dir in example_dirs {
         let check = Terraform::new();
@@ -155,8 +159,7 @@ fn every_resource_and_data_source_has_a_valid_example() {
         for file in fs::read_dir(root().join(&dir)).unwrap() {
             let path = file.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".tf") || (name == IMPORT_BLOCK_EXAMPLE && !import_blocks_supported)
-            {
+            if !name.ends_with(".tf") || (name == IMPORT_BLOCK && !import_blocks_supported) {
                 continue;
             }
             let text = fs::read_to_string(&path).unwrap();
@@ -196,6 +199,7 @@ fn every_resource_and_data_source_has_a_valid_example() {
 #[test]
 fn provider_guide_agrees_with_the_provider() {
     let guide = fs::read_to_string(root().join(PROVIDER_TEMPLATE)).unwrap();
+    let provider_example = fs::read_to_string(root().join(PROVIDER_EXAMPLE)).unwrap();
     let provider = catalogue().provider;
     let mut problems = Vec::new();
 
@@ -212,7 +216,9 @@ fn provider_guide_agrees_with_the_provider() {
         };
         tabulated.insert(setting.clone());
         let Some(attribute) = provider.block.attributes.get(setting) else {
-            problems.push(format!("the guide lists `{setting}`, which the provider does not have"));
+            problems.push(format!(
+                "the guide lists `{setting}`, which the provider does not have"
+            ));
             continue;
         };
         let description = &attribute.description.content;
@@ -224,6 +230,18 @@ fn provider_guide_agrees_with_the_provider() {
         if !description.contains(&format!("Default `{default}`")) {
             problems.push(format!(
                 "the guide says `{setting}` defaults to {default}; its description does not: {description:?}"
+            ));
+        }
+        // The provider example sets each knob to its default, and says so.
+        let assignment = provider_example
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .find(|(name, _)| name.trim() == setting)
+            .map(|(_, value)| value.trim().trim_matches('"').to_string());
+        if assignment.as_ref().is_some_and(|value| value != default) {
+            problems.push(format!(
+                "{PROVIDER_EXAMPLE} sets `{setting}` to {} while the default is {default}",
+                assignment.unwrap_or_default()
             ));
         }
     }
@@ -426,7 +444,10 @@ impl Terraform {
             .map(|part| part.parse::<u64>());
         match (numbers.next(), numbers.next()) {
             (Some(Ok(major)), Some(Ok(minor))) => (major, minor),
-            _ => panic!("cannot tell which Terraform version {} is", self.binary.display()),
+            _ => panic!(
+                "cannot tell which Terraform version {} is",
+                self.binary.display()
+            ),
         }
     }
 }

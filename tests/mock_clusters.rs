@@ -16,13 +16,38 @@ async fn options_cover_every_engine_and_match_the_schema() {
     let mock = Mock::start().await;
     let reply = mock.get("/v2/databases/options").await.expect(200);
     assert_valid("options", &reply.body);
-    for engine in ["pg", "mysql", "redis", "valkey", "mongodb", "kafka", "opensearch"] {
+    for engine in [
+        "pg",
+        "mysql",
+        "redis",
+        "valkey",
+        "mongodb",
+        "kafka",
+        "opensearch",
+    ] {
         let options = &reply.body["options"][engine];
-        assert!(!options["regions"].as_array().unwrap().is_empty(), "{engine}");
-        assert!(!options["versions"].as_array().unwrap().is_empty(), "{engine}");
-        assert!(!options["layouts"][0]["sizes"].as_array().unwrap().is_empty(), "{engine}");
-        let availability = reply.body["version_availability"][engine].as_array().unwrap();
-        assert!(availability.iter().all(|v| v.get("end_of_life").is_some()), "{engine}");
+        assert!(
+            !options["regions"].as_array().unwrap().is_empty(),
+            "{engine}"
+        );
+        assert!(
+            !options["versions"].as_array().unwrap().is_empty(),
+            "{engine}"
+        );
+        assert!(
+            !options["layouts"][0]["sizes"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{engine}"
+        );
+        let availability = reply.body["version_availability"][engine]
+            .as_array()
+            .unwrap();
+        assert!(
+            availability.iter().all(|v| v.get("end_of_life").is_some()),
+            "{engine}"
+        );
     }
 }
 
@@ -32,28 +57,46 @@ async fn create_get_list_and_delete_follow_the_contract() {
     let created = mock.create_cluster(pg("backend")).await;
     assert_eq!(created["status"], "creating");
     assert_eq!(created["version"], "16");
-    assert!(created["semantic_version"].as_str().unwrap().starts_with("16."));
+    assert!(created["semantic_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("16."));
     assert_eq!(created["tags"], json!(["production"]));
     assert_eq!(created["db_names"], json!(["defaultdb"]));
     let id = created["id"].as_str().unwrap().to_string();
 
     let connection = &created["connection"];
     let host = connection["host"].as_str().unwrap();
-    assert!(host.starts_with("backend-do-user-") && host.ends_with(".db.ondigitalocean.com"), "{host}");
+    assert!(
+        host.starts_with("backend-do-user-") && host.ends_with(".db.ondigitalocean.com"),
+        "{host}"
+    );
     assert_eq!(connection["port"], 25060);
     assert_eq!(connection["user"], "doadmin");
     let password = connection["password"].as_str().unwrap();
     assert!(!password.is_empty());
-    assert!(connection["uri"].as_str().unwrap().contains(&format!("doadmin:{password}@{host}")));
-    assert_eq!(created["private_connection"]["host"], format!("private-{host}"));
-    assert!(created["standby_connection"]["host"].as_str().unwrap().starts_with("replica-"));
+    assert!(connection["uri"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("doadmin:{password}@{host}")));
+    assert_eq!(
+        created["private_connection"]["host"],
+        format!("private-{host}")
+    );
+    assert!(created["standby_connection"]["host"]
+        .as_str()
+        .unwrap()
+        .starts_with("replica-"));
     assert_eq!(created["users"][0]["role"], "primary");
     assert_eq!(created["metrics_endpoints"].as_array().unwrap().len(), 2);
     assert!(!created["private_network_uuid"].as_str().unwrap().is_empty());
 
     let fetched = mock.get(&format!("/v2/databases/{id}")).await.expect(200);
     assert_valid("cluster", &fetched.body);
-    assert_eq!(fetched.body["database"]["connection"]["password"], password, "GET includes the password, as in the contract");
+    assert_eq!(
+        fetched.body["database"]["connection"]["password"], password,
+        "GET includes the password, as in the contract"
+    );
 
     let listed = mock.get("/v2/databases").await.expect(200);
     assert_valid("cluster_list", &listed.body);
@@ -62,10 +105,16 @@ async fn create_get_list_and_delete_follow_the_contract() {
     let online = mock.wait_for_status(&id, "online").await;
     assert_eq!(online["size"], "db-s-2vcpu-4gb");
 
-    mock.delete(&format!("/v2/databases/{id}")).await.expect(204);
+    mock.delete(&format!("/v2/databases/{id}"))
+        .await
+        .expect(204);
     let gone = mock.get(&format!("/v2/databases/{id}")).await;
     assert_error(&gone, 404, "not_found");
-    assert_error(&mock.delete(&format!("/v2/databases/{id}")).await, 404, "not_found");
+    assert_error(
+        &mock.delete(&format!("/v2/databases/{id}")).await,
+        404,
+        "not_found",
+    );
 }
 
 #[tokio::test]
@@ -86,19 +135,39 @@ async fn every_engine_gets_realistic_connection_details() {
             .create_cluster(json!({"name": name, "engine": engine, "region": "fra1", "size": size, "num_nodes": nodes}))
             .await;
         let options = mock.get("/v2/databases/options").await.body;
-        assert_eq!(cluster["version"], options["options"][engine]["default_version"], "{engine}: default version");
+        assert_eq!(
+            cluster["version"], options["options"][engine]["default_version"],
+            "{engine}: default version"
+        );
         assert_eq!(cluster["connection"]["port"], port, "{engine}");
-        assert!(cluster["connection"]["uri"].as_str().unwrap().starts_with(scheme), "{engine}");
-        assert_eq!(cluster["ui_connection"].is_object(), engine == "opensearch", "{engine}");
+        assert!(
+            cluster["connection"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with(scheme),
+            "{engine}"
+        );
+        assert_eq!(
+            cluster["ui_connection"].is_object(),
+            engine == "opensearch",
+            "{engine}"
+        );
         if engine == "opensearch" {
             assert_eq!(cluster["ui_connection"]["port"], 443);
         }
-        let user = if matches!(engine, "redis" | "valkey") { "default" } else { "doadmin" };
+        let user = if matches!(engine, "redis" | "valkey") {
+            "default"
+        } else {
+            "doadmin"
+        };
         assert_eq!(cluster["connection"]["user"], user, "{engine}");
     }
     let listed = mock.get("/v2/databases").await.expect(200);
     assert_valid("cluster_list", &listed.body);
-    assert_eq!(listed.body["databases"].as_array().unwrap().len(), cases.len());
+    assert_eq!(
+        listed.body["databases"].as_array().unwrap().len(),
+        cases.len()
+    );
 }
 
 #[tokio::test]
@@ -111,12 +180,28 @@ async fn create_validation_names_the_field_and_allowed_values() {
         (json!({"region": "mars1"}), "region", "nyc3"),
         (json!({"num_nodes": 4}), "num_nodes", "3"),
         (json!({"size": "db-s-64vcpu-1tb"}), "size", "db-s-1vcpu-2gb"),
-        (json!({"storage_size_mib": 1024}), "storage_size_mib", "10240"),
+        (
+            json!({"storage_size_mib": 1024}),
+            "storage_size_mib",
+            "10240",
+        ),
         (json!({"name": "Not_Valid"}), "name", "lowercase"),
         (json!({"tags": ["has space"]}), "tags[0]", "tag"),
-        (json!({"rules": [{"type": "vpc", "value": "x"}]}), "rules[0].type", "ip_addr"),
-        (json!({"private_network_uuid": "vpc-1"}), "private_network_uuid", "UUID"),
-        (json!({"autoscale": {"storage": {"enabled": true, "increment_gib": 1}}}), "increment_gib", "10"),
+        (
+            json!({"rules": [{"type": "vpc", "value": "x"}]}),
+            "rules[0].type",
+            "ip_addr",
+        ),
+        (
+            json!({"private_network_uuid": "vpc-1"}),
+            "private_network_uuid",
+            "UUID",
+        ),
+        (
+            json!({"autoscale": {"storage": {"enabled": true, "increment_gib": 1}}}),
+            "increment_gib",
+            "10",
+        ),
     ];
     for (patch, field, allowed) in cases {
         let mut body = base.clone();
@@ -126,9 +211,14 @@ async fn create_validation_names_the_field_and_allowed_values() {
         let reply = mock.post("/v2/databases", body).await;
         assert_error(&reply, 422, "unprocessable_entity");
         let message = reply.body["message"].as_str().unwrap();
-        assert!(message.contains(field) && message.contains(allowed), "{field}: {message}");
+        assert!(
+            message.contains(field) && message.contains(allowed),
+            "{field}: {message}"
+        );
     }
-    let missing = mock.post("/v2/databases", json!({"name": "alpha", "engine": "pg"})).await;
+    let missing = mock
+        .post("/v2/databases", json!({"name": "alpha", "engine": "pg"}))
+        .await;
     assert_error(&missing, 422, "unprocessable_entity");
     assert!(missing.body["message"].as_str().unwrap().contains("region"));
 
@@ -145,8 +235,17 @@ async fn create_validation_names_the_field_and_allowed_values() {
     mock.create_cluster(base.clone()).await;
     let duplicate = mock.post("/v2/databases", base).await;
     assert_error(&duplicate, 422, "unprocessable_entity");
-    assert!(duplicate.body["message"].as_str().unwrap().contains("alpha"));
-    assert_eq!(mock.get("/v2/databases").await.body["databases"].as_array().unwrap().len(), 1);
+    assert!(duplicate.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("alpha"));
+    assert_eq!(
+        mock.get("/v2/databases").await.body["databases"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -156,30 +255,58 @@ async fn resize_and_migrate_go_through_their_transitions() {
     let id = cluster["id"].as_str().unwrap();
     let path = format!("/v2/databases/{id}/resize");
 
-    let shrink = mock.put(&path, json!({"size": "db-s-1vcpu-2gb", "num_nodes": 1, "storage_size_mib": 1024})).await;
+    let shrink = mock
+        .put(
+            &path,
+            json!({"size": "db-s-1vcpu-2gb", "num_nodes": 1, "storage_size_mib": 1024}),
+        )
+        .await;
     assert_error(&shrink, 422, "unprocessable_entity");
 
     mock.settings(json!({"transition_delay_ms": 60_000})).await;
-    mock.put(&path, json!({"size": "db-s-2vcpu-4gb", "num_nodes": 2})).await.expect(202);
+    mock.put(&path, json!({"size": "db-s-2vcpu-4gb", "num_nodes": 2}))
+        .await
+        .expect(202);
     let resizing = mock.get(&format!("/v2/databases/{id}")).await.expect(200);
     assert_eq!(resizing.body["database"]["status"], "resizing");
     assert_valid("cluster", &resizing.body);
-    let busy = mock.put(&format!("/v2/databases/{id}/migrate"), json!({"region": "ams3"})).await;
+    let busy = mock
+        .put(
+            &format!("/v2/databases/{id}/migrate"),
+            json!({"region": "ams3"}),
+        )
+        .await;
     assert_error(&busy, 412, "precondition_failed");
 
     mock.settings(json!({"transition_delay_ms": 50})).await;
     let resized = mock.wait_for_status(id, "online").await;
     assert_eq!(resized["size"], "db-s-2vcpu-4gb");
     assert_eq!(resized["num_nodes"], 2);
-    assert_eq!(resized["storage_size_mib"], 61440, "storage grows to the new size's base");
+    assert_eq!(
+        resized["storage_size_mib"], 61440,
+        "storage grows to the new size's base"
+    );
 
     let before_vpc = resized["private_network_uuid"].clone();
-    mock.put(&format!("/v2/databases/{id}/migrate"), json!({"region": "ams3"})).await.expect(202);
+    mock.put(
+        &format!("/v2/databases/{id}/migrate"),
+        json!({"region": "ams3"}),
+    )
+    .await
+    .expect(202);
     // The region changes when the migration completes, together with the status.
     let migrated = mock.wait_for_status(id, "online").await;
     assert_eq!(migrated["region"], "ams3");
-    assert_ne!(migrated["private_network_uuid"], before_vpc, "a migrated cluster moves to the new region's VPC");
-    let bad_region = mock.put(&format!("/v2/databases/{id}/migrate"), json!({"region": "mars1"})).await;
+    assert_ne!(
+        migrated["private_network_uuid"], before_vpc,
+        "a migrated cluster moves to the new region's VPC"
+    );
+    let bad_region = mock
+        .put(
+            &format!("/v2/databases/{id}/migrate"),
+            json!({"region": "mars1"}),
+        )
+        .await;
     assert_error(&bad_region, 422, "unprocessable_entity");
 }
 
@@ -195,9 +322,21 @@ async fn upgrades_only_go_up() {
     mock.put(&path, json!({"version": "16"})).await.expect(204);
     let upgraded = mock.get(&format!("/v2/databases/{id}")).await.body;
     assert_eq!(upgraded["database"]["version"], "16");
-    assert_error(&mock.put(&path, json!({"version": "15"})).await, 422, "unprocessable_entity");
-    assert_error(&mock.put(&path, json!({"version": "16"})).await, 422, "unprocessable_entity");
-    assert_error(&mock.put(&path, json!({"version": "99"})).await, 422, "unprocessable_entity");
+    assert_error(
+        &mock.put(&path, json!({"version": "15"})).await,
+        422,
+        "unprocessable_entity",
+    );
+    assert_error(
+        &mock.put(&path, json!({"version": "16"})).await,
+        422,
+        "unprocessable_entity",
+    );
+    assert_error(
+        &mock.put(&path, json!({"version": "99"})).await,
+        422,
+        "unprocessable_entity",
+    );
 }
 
 #[tokio::test]
@@ -206,14 +345,36 @@ async fn maintenance_window_is_reflected_and_validated() {
     let cluster = mock.create_cluster(pg("maintained")).await;
     let id = cluster["id"].as_str().unwrap();
     let path = format!("/v2/databases/{id}/maintenance");
-    mock.put(&path, json!({"day": "Tuesday", "hour": "14:00"})).await.expect(204);
-    let window = mock.get(&format!("/v2/databases/{id}")).await.body["database"]["maintenance_window"].clone();
+    mock.put(&path, json!({"day": "Tuesday", "hour": "14:00"}))
+        .await
+        .expect(204);
+    let window = mock.get(&format!("/v2/databases/{id}")).await.body["database"]
+        ["maintenance_window"]
+        .clone();
     assert_eq!(window["day"], "tuesday");
     assert_eq!(window["hour"], "14:00:00");
-    assert_error(&mock.put(&path, json!({"day": "someday", "hour": "14:00"})).await, 422, "unprocessable_entity");
-    assert_error(&mock.put(&path, json!({"day": "monday", "hour": "25:00"})).await, 422, "unprocessable_entity");
-    assert_error(&mock.put(&path, json!({"day": "monday"})).await, 422, "unprocessable_entity");
-    mock.put(&format!("/v2/databases/{id}/install_update"), json!({})).await.expect(204);
+    assert_error(
+        &mock
+            .put(&path, json!({"day": "someday", "hour": "14:00"}))
+            .await,
+        422,
+        "unprocessable_entity",
+    );
+    assert_error(
+        &mock
+            .put(&path, json!({"day": "monday", "hour": "25:00"}))
+            .await,
+        422,
+        "unprocessable_entity",
+    );
+    assert_error(
+        &mock.put(&path, json!({"day": "monday"})).await,
+        422,
+        "unprocessable_entity",
+    );
+    mock.put(&format!("/v2/databases/{id}/install_update"), json!({}))
+        .await
+        .expect(204);
 }
 
 #[tokio::test]
@@ -221,28 +382,49 @@ async fn eviction_policy_and_sql_mode_belong_to_their_engines() {
     let mock = Mock::start().await;
     for engine in ["redis", "valkey"] {
         let cluster = mock.create_cluster(json!({"name": format!("{engine}-cache"), "engine": engine, "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1})).await;
-        let path = format!("/v2/databases/{}/eviction_policy", cluster["id"].as_str().unwrap());
+        let path = format!(
+            "/v2/databases/{}/eviction_policy",
+            cluster["id"].as_str().unwrap()
+        );
         let initial = mock.get(&path).await.expect(200);
         assert_valid("eviction_policy", &initial.body);
-        mock.put(&path, json!({"eviction_policy": "allkeys_lru"})).await.expect(204);
+        mock.put(&path, json!({"eviction_policy": "allkeys_lru"}))
+            .await
+            .expect(204);
         assert_eq!(mock.get(&path).await.body["eviction_policy"], "allkeys_lru");
-        assert_error(&mock.put(&path, json!({"eviction_policy": "lru"})).await, 422, "unprocessable_entity");
+        assert_error(
+            &mock.put(&path, json!({"eviction_policy": "lru"})).await,
+            422,
+            "unprocessable_entity",
+        );
     }
     let mysql = mock.create_cluster(json!({"name": "shop", "engine": "mysql", "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1})).await;
     let path = format!("/v2/databases/{}/sql_mode", mysql["id"].as_str().unwrap());
     let initial = mock.get(&path).await.expect(200);
     assert_valid("sql_mode", &initial.body);
     let modes = "ANSI,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION";
-    mock.put(&path, json!({"sql_mode": modes})).await.expect(204);
+    mock.put(&path, json!({"sql_mode": modes}))
+        .await
+        .expect(204);
     assert_eq!(mock.get(&path).await.body["sql_mode"], modes);
-    assert_error(&mock.put(&path, json!({"sql_mode": "ANSI,NOT_A_MODE"})).await, 422, "unprocessable_entity");
+    assert_error(
+        &mock
+            .put(&path, json!({"sql_mode": "ANSI,NOT_A_MODE"}))
+            .await,
+        422,
+        "unprocessable_entity",
+    );
 
     let pg = mock.create_cluster(pg("relational")).await;
     let pg_id = pg["id"].as_str().unwrap();
     for endpoint in ["eviction_policy", "sql_mode"] {
         let path = format!("/v2/databases/{pg_id}/{endpoint}");
         assert_error(&mock.get(&path).await, 422, "unprocessable_entity");
-        let body = if endpoint == "sql_mode" { json!({"sql_mode": "ANSI"}) } else { json!({"eviction_policy": "noeviction"}) };
+        let body = if endpoint == "sql_mode" {
+            json!({"sql_mode": "ANSI"})
+        } else {
+            json!({"eviction_policy": "noeviction"})
+        };
         assert_error(&mock.put(&path, body).await, 422, "unprocessable_entity");
     }
 }
@@ -251,21 +433,51 @@ async fn eviction_policy_and_sql_mode_belong_to_their_engines() {
 async fn config_defaults_validate_and_patches_apply() {
     let mock = Mock::start().await;
     let cases = [
-        ("pg", json!({"work_mem": 16, "pgbouncer": {"min_pool_size": 2}}), json!({"work_mem": 5000})),
-        ("mysql", json!({"sql_require_primary_key": false}), json!({"innodb_flush_neighbors": 7})),
-        ("redis", json!({"redis_timeout": 0}), json!({"redis_persistence": "always"})),
-        ("valkey", json!({"valkey_io_threads": 2}), json!({"valkey_io_threads": 64})),
+        (
+            "pg",
+            json!({"work_mem": 16, "pgbouncer": {"min_pool_size": 2}}),
+            json!({"work_mem": 5000}),
+        ),
+        (
+            "mysql",
+            json!({"sql_require_primary_key": false}),
+            json!({"innodb_flush_neighbors": 7}),
+        ),
+        (
+            "redis",
+            json!({"redis_timeout": 0}),
+            json!({"redis_persistence": "always"}),
+        ),
+        (
+            "valkey",
+            json!({"valkey_io_threads": 2}),
+            json!({"valkey_io_threads": 64}),
+        ),
         ("mongodb", json!({"verbosity": 2}), json!({"verbosity": 9})),
-        ("kafka", json!({"auto_create_topics_enable": true}), json!({"log_cleanup_policy": "forever"})),
-        ("opensearch", json!({"ism_enabled": false}), json!({"not_a_setting": 1})),
+        (
+            "kafka",
+            json!({"auto_create_topics_enable": true}),
+            json!({"log_cleanup_policy": "forever"}),
+        ),
+        (
+            "opensearch",
+            json!({"ism_enabled": false}),
+            json!({"not_a_setting": 1}),
+        ),
     ];
     for (engine, good, bad) in cases {
-        let cluster = mock.online_cluster(&format!("{engine}-configured"), engine).await;
+        let cluster = mock
+            .online_cluster(&format!("{engine}-configured"), engine)
+            .await;
         let path = format!("/v2/databases/{}/config", cluster["id"].as_str().unwrap());
         let defaults = mock.get(&path).await.expect(200);
         assert_valid("config", &defaults.body);
         let patched = mock.patch(&path, json!({"config": good})).await.expect(200);
-        assert_eq!(patched.body, Value::Null, "PATCH config answers 200 without a body");
+        assert_eq!(
+            patched.body,
+            Value::Null,
+            "PATCH config answers 200 without a body"
+        );
         let after = mock.get(&path).await.expect(200);
         assert_valid("config", &after.body);
         for (key, value) in good.as_object().unwrap() {
@@ -281,7 +493,14 @@ async fn config_defaults_validate_and_patches_apply() {
         let rejected = mock.patch(&path, json!({"config": bad})).await;
         assert_error(&rejected, 422, "unprocessable_entity");
         let key = bad.as_object().unwrap().keys().next().unwrap();
-        assert!(rejected.body["message"].as_str().unwrap().contains(key.as_str()), "{engine}: {}", rejected.body);
+        assert!(
+            rejected.body["message"]
+                .as_str()
+                .unwrap()
+                .contains(key.as_str()),
+            "{engine}: {}",
+            rejected.body
+        );
     }
 }
 
@@ -291,33 +510,60 @@ async fn ca_autoscale_and_do_settings() {
     let cluster = mock.create_cluster(pg("secured")).await;
     let id = cluster["id"].as_str().unwrap();
 
-    let ca = mock.get(&format!("/v2/databases/{id}/ca")).await.expect(200);
+    let ca = mock
+        .get(&format!("/v2/databases/{id}/ca"))
+        .await
+        .expect(200);
     assert_valid("ca", &ca.body);
     use base64::Engine as _;
     let pem = base64::engine::general_purpose::STANDARD
         .decode(ca.body["ca"]["certificate"].as_str().unwrap())
         .expect("the certificate is base64");
-    assert!(String::from_utf8(pem).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(String::from_utf8(pem)
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
 
     let path = format!("/v2/databases/{id}/autoscale");
     let initial = mock.get(&path).await.expect(200);
     assert_valid("autoscale", &initial.body);
     assert_eq!(initial.body["autoscale"]["storage"]["enabled"], false);
-    let wanted = json!({"storage": {"enabled": true, "threshold_percent": 80, "increment_gib": 10}});
+    let wanted =
+        json!({"storage": {"enabled": true, "threshold_percent": 80, "increment_gib": 10}});
     mock.put(&path, wanted.clone()).await.expect(204);
     assert_eq!(mock.get(&path).await.body["autoscale"], wanted);
-    let bad = mock.put(&path, json!({"storage": {"enabled": true, "threshold_percent": 99}})).await;
+    let bad = mock
+        .put(
+            &path,
+            json!({"storage": {"enabled": true, "threshold_percent": 99}}),
+        )
+        .await;
     assert_error(&bad, 422, "unprocessable_entity");
 
     let path = format!("/v2/databases/{id}/do_settings");
-    mock.put(&path, json!({"do_settings": {"service_cnames": ["db.example.com"]}})).await.expect(204);
+    mock.put(
+        &path,
+        json!({"do_settings": {"service_cnames": ["db.example.com"]}}),
+    )
+    .await
+    .expect(204);
     let settings = mock.get(&path).await.expect(200);
     assert_valid("do_settings", &settings.body);
-    assert_eq!(settings.body["do_settings"]["service_cnames"], json!(["db.example.com"]));
+    assert_eq!(
+        settings.body["do_settings"]["service_cnames"],
+        json!(["db.example.com"])
+    );
     let shown = mock.get(&format!("/v2/databases/{id}")).await;
     assert_valid("cluster", &shown.body);
-    assert_eq!(shown.body["database"]["do_settings"]["service_cnames"], json!(["db.example.com"]));
-    let invalid = mock.put(&path, json!({"do_settings": {"service_cnames": ["not a host"]}})).await;
+    assert_eq!(
+        shown.body["database"]["do_settings"]["service_cnames"],
+        json!(["db.example.com"])
+    );
+    let invalid = mock
+        .put(
+            &path,
+            json!({"do_settings": {"service_cnames": ["not a host"]}}),
+        )
+        .await;
     assert_error(&invalid, 422, "unprocessable_entity");
 }
 
@@ -325,9 +571,12 @@ async fn ca_autoscale_and_do_settings() {
 async fn restore_from_backup_forks_then_comes_online() {
     let mock = Mock::start().await;
     let source = mock.online_cluster("source-db", "pg").await;
-    mock.post(&format!("/v2/databases/{}/dbs", source["id"].as_str().unwrap()), json!({"name": "orders"}))
-        .await
-        .expect(201);
+    mock.post(
+        &format!("/v2/databases/{}/dbs", source["id"].as_str().unwrap()),
+        json!({"name": "orders"}),
+    )
+    .await
+    .expect(201);
     let restored = mock
         .create_cluster(json!({
             "name": "restored-db", "engine": "pg", "region": "nyc3", "size": "db-s-1vcpu-2gb", "num_nodes": 1,
@@ -335,8 +584,12 @@ async fn restore_from_backup_forks_then_comes_online() {
         }))
         .await;
     assert_eq!(restored["status"], "forking");
-    assert!(restored["db_names"].as_array().unwrap().contains(&json!("orders")));
-    mock.wait_for_status(restored["id"].as_str().unwrap(), "online").await;
+    assert!(restored["db_names"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("orders")));
+    mock.wait_for_status(restored["id"].as_str().unwrap(), "online")
+        .await;
     let missing = mock
         .post("/v2/databases", json!({"name": "orphan-db", "engine": "pg", "region": "nyc3", "size": "db-s-1vcpu-2gb", "num_nodes": 1, "backup_restore": {"database_name": "nope"}}))
         .await;
@@ -350,30 +603,66 @@ async fn tags_api_tags_clusters_and_filters_the_list() {
     let plain = mock
         .create_cluster(json!({"name": "plain", "engine": "redis", "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1}))
         .await;
-    assert_eq!(plain["tags"], Value::Null, "an untagged cluster has null tags");
+    assert_eq!(
+        plain["tags"],
+        Value::Null,
+        "an untagged cluster has null tags"
+    );
     let plain_id = plain["id"].as_str().unwrap();
 
-    let filtered = mock.get("/v2/databases?tag_name=production").await.expect(200);
+    let filtered = mock
+        .get("/v2/databases?tag_name=production")
+        .await
+        .expect(200);
     assert_valid("cluster_list", &filtered.body);
-    let names: Vec<&str> = filtered.body["databases"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = filtered.body["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["tagged"]);
 
-    let created = mock.post("/v2/tags", json!({"name": "cache"})).await.expect(201);
+    let created = mock
+        .post("/v2/tags", json!({"name": "cache"}))
+        .await
+        .expect(201);
     assert_eq!(created.body["tag"]["name"], "cache");
     let resources = json!({"resources": [{"resource_id": plain_id, "resource_type": "database"}]});
-    mock.post("/v2/tags/cache/resources", resources.clone()).await.expect(204);
+    mock.post("/v2/tags/cache/resources", resources.clone())
+        .await
+        .expect(204);
     let plain_now = mock.get(&format!("/v2/databases/{plain_id}")).await.body;
     assert_eq!(plain_now["database"]["tags"], json!(["cache"]));
     let filtered = mock.get("/v2/databases?tag_name=cache").await.body;
     assert_eq!(filtered["databases"][0]["id"], plain_id);
-    assert_eq!(mock.get("/v2/tags/cache").await.expect(200).body["tag"]["resources"]["count"], 1);
+    assert_eq!(
+        mock.get("/v2/tags/cache").await.expect(200).body["tag"]["resources"]["count"],
+        1
+    );
 
-    mock.call(Method::DELETE, "/v2/tags/cache/resources", Some(resources.clone())).await.expect(204);
-    assert_eq!(mock.get("/v2/databases?tag_name=cache").await.body["databases"], json!([]));
+    mock.call(
+        Method::DELETE,
+        "/v2/tags/cache/resources",
+        Some(resources.clone()),
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        mock.get("/v2/databases?tag_name=cache").await.body["databases"],
+        json!([])
+    );
 
-    assert_error(&mock.post("/v2/tags/unknown/resources", resources).await, 404, "not_found");
+    assert_error(
+        &mock.post("/v2/tags/unknown/resources", resources).await,
+        404,
+        "not_found",
+    );
     let wrong_type = mock
-        .post("/v2/tags/cache/resources", json!({"resources": [{"resource_id": "1", "resource_type": "droplet"}]}))
+        .post(
+            "/v2/tags/cache/resources",
+            json!({"resources": [{"resource_id": "1", "resource_type": "droplet"}]}),
+        )
         .await;
     assert_error(&wrong_type, 422, "unprocessable_entity");
     let missing_cluster = mock
@@ -382,6 +671,9 @@ async fn tags_api_tags_clusters_and_filters_the_list() {
     assert_error(&missing_cluster, 404, "not_found");
 
     mock.delete("/v2/tags/production").await.expect(204);
-    let untagged = mock.get(&format!("/v2/databases/{}", tagged["id"].as_str().unwrap())).await.body;
+    let untagged = mock
+        .get(&format!("/v2/databases/{}", tagged["id"].as_str().unwrap()))
+        .await
+        .body;
     assert_eq!(untagged["database"]["tags"], Value::Null);
 }

@@ -101,7 +101,9 @@ fn run(mode: Mode, root: &std::path::Path) -> Result<ExitCode, String> {
         for drift in &drifts {
             eprintln!("  - {drift}");
         }
-        eprintln!("Run {REGENERATE_COMMAND} (or `cargo run --bin dbaas-docs`) and commit the result.");
+        eprintln!(
+            "Run {REGENERATE_COMMAND} (or `cargo run --bin dbaas-docs`) and commit the result."
+        );
         return Ok(ExitCode::FAILURE);
     }
     let changes = docs::write(root, &pages).map_err(|e| e.to_string())?;
@@ -140,7 +142,9 @@ mod tests {
         assert!(parse(&["--check", "--format-schema-json"])
             .unwrap_err()
             .contains("exclusive"));
-        assert!(parse(&["--root"]).unwrap_err().contains("needs a directory"));
+        assert!(parse(&["--root"])
+            .unwrap_err()
+            .contains("needs a directory"));
         assert!(parse(&["--frobnicate"]).unwrap_err().contains("unknown"));
         assert_eq!(parse(&["--check", "--help"]).unwrap().0, Mode::Help);
     }

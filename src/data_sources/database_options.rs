@@ -128,7 +128,7 @@ fn engine_model(
             filters
                 .region
                 .as_deref()
-                .is_none_or(|wanted| r.eq_ignore_ascii_case(wanted))
+                .map_or(true, |wanted| r.eq_ignore_ascii_case(wanted))
         })
         .cloned()
         .collect();
@@ -140,7 +140,7 @@ fn engine_model(
             filters
                 .version
                 .as_deref()
-                .is_none_or(|wanted| version_matches(wanted, v))
+                .map_or(true, |wanted| version_matches(wanted, v))
         })
         .map(|version| {
             let dates = availability
@@ -161,7 +161,7 @@ fn engine_model(
     let layouts: Vec<Value<LayoutModel>> = offer
         .layouts
         .iter()
-        .filter(|l| filters.node_count.is_none_or(|n| l.num_nodes == n))
+        .filter(|l| filters.node_count.map_or(true, |n| l.num_nodes == n))
         .map(|layout| {
             Value::Value(LayoutModel {
                 num_nodes: Value::Value(layout.num_nodes),
@@ -224,7 +224,7 @@ pub fn select(catalogue: &Options, filters: &Filters) -> Result<Vec<EngineModel>
             filters
                 .engine
                 .as_deref()
-                .is_none_or(|wanted| engine.eq_ignore_ascii_case(wanted))
+                .map_or(true, |wanted| engine.eq_ignore_ascii_case(wanted))
         })
         .filter_map(|(engine, offer)| engine_model(engine, offer, catalogue, filters))
         .collect())

@@ -27,14 +27,21 @@ pub struct App {
 /// Locks a mutex, ignoring poisoning: every critical section leaves its data consistent
 /// before anything can panic, and one failed request must not wedge the emulator.
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl App {
     /// The shared state; loads the state file when one is configured.
     pub fn new(config: MockConfig) -> anyhow::Result<App> {
         let persister = config.state_file.clone().map(Persister::new);
-        let store = match persister.as_ref().map(Persister::load).transpose()?.flatten() {
+        let store = match persister
+            .as_ref()
+            .map(Persister::load)
+            .transpose()?
+            .flatten()
+        {
             Some(data) => Store::from_data(data, config.seed),
             None => Store::new(config.seed),
         };
@@ -98,11 +105,7 @@ impl App {
 
     /// `POST /_mock/reset`: forget everything, back to the start-up settings.
     pub fn reset(&self) {
-        {
-            let mut store = lock(&self.store);
-            *store = Store::new(self.config.seed);
-            store.touch();
-        }
+        lock(&self.store).clear(self.config.seed);
         *lock(&self.settings) = Settings::from_config(&self.config);
         lock(&self.faults).clear();
         lock(&self.log).reset();
@@ -175,7 +178,10 @@ pub fn enter_mutation(
         }
     }
     *state.in_flight.entry(cluster.to_string()).or_insert(0) += 1;
-    Ok(Some(MutationGuard { tracker: Arc::clone(tracker), cluster: cluster.to_string() }))
+    Ok(Some(MutationGuard {
+        tracker: Arc::clone(tracker),
+        cluster: cluster.to_string(),
+    }))
 }
 
 #[cfg(test)]
@@ -188,10 +194,13 @@ mod tests {
         let first = enter_mutation(&tracker, &Method::POST, "/v2/databases/c1/pools", false)
             .unwrap()
             .expect("a pool create is a mutation");
-        assert!(enter_mutation(&tracker, &Method::GET, "/v2/databases/c1", false)
-            .unwrap()
-            .is_none());
-        let other = enter_mutation(&tracker, &Method::PUT, "/v2/databases/c2/firewall", false).unwrap();
+        assert!(
+            enter_mutation(&tracker, &Method::GET, "/v2/databases/c1", false)
+                .unwrap()
+                .is_none()
+        );
+        let other =
+            enter_mutation(&tracker, &Method::PUT, "/v2/databases/c2/firewall", false).unwrap();
         assert_eq!(lock(&tracker).overlaps(), 0);
         let err = enter_mutation(&tracker, &Method::DELETE, "/v2/databases/c1/pools/p", true)
             .err()
@@ -200,6 +209,8 @@ mod tests {
         assert_eq!(lock(&tracker).overlaps(), 1);
         drop(first);
         drop(other);
-        assert!(enter_mutation(&tracker, &Method::DELETE, "/v2/databases/c1/pools/p", true).is_ok());
+        assert!(
+            enter_mutation(&tracker, &Method::DELETE, "/v2/databases/c1/pools/p", true).is_ok()
+        );
     }
 }

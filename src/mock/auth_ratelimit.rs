@@ -64,7 +64,10 @@ impl RateLimiter {
     /// Admits a request (counting it) or refuses it (not counted).
     pub fn admit(&mut self, token: &str, now_ms: u64, settings: &Settings) -> Admission {
         let window = self.windows.entry(token.to_string()).or_default();
-        while window.front().is_some_and(|&t| now_ms.saturating_sub(t) >= HOUR_MS) {
+        while window
+            .front()
+            .is_some_and(|&t| now_ms.saturating_sub(t) >= HOUR_MS)
+        {
             window.pop_front();
         }
         let in_last_minute = window
@@ -87,9 +90,7 @@ impl RateLimiter {
     /// The budget of a token without counting a request (for 401 answers: no token, full budget).
     pub fn peek(&self, token: Option<&str>, now_ms: u64, settings: &Settings) -> Budget {
         let empty = VecDeque::new();
-        let window = token
-            .and_then(|t| self.windows.get(t))
-            .unwrap_or(&empty);
+        let window = token.and_then(|t| self.windows.get(t)).unwrap_or(&empty);
         budget(window, now_ms, settings)
     }
 }
@@ -139,14 +140,23 @@ mod tests {
 
     #[test]
     fn bearer_tokens() {
-        assert_eq!(authenticate(&headers("Bearer abc"), &[]), Some("abc".into()));
-        assert_eq!(authenticate(&headers("bearer abc"), &[]), Some("abc".into()));
+        assert_eq!(
+            authenticate(&headers("Bearer abc"), &[]),
+            Some("abc".into())
+        );
+        assert_eq!(
+            authenticate(&headers("bearer abc"), &[]),
+            Some("abc".into())
+        );
         assert_eq!(authenticate(&headers("Basic abc"), &[]), None);
         assert_eq!(authenticate(&headers("Bearer "), &[]), None);
         assert_eq!(authenticate(&HeaderMap::new(), &[]), None);
         let accepted = vec!["good".to_string()];
         assert_eq!(authenticate(&headers("Bearer bad"), &accepted), None);
-        assert_eq!(authenticate(&headers("Bearer good"), &accepted), Some("good".into()));
+        assert_eq!(
+            authenticate(&headers("Bearer good"), &accepted),
+            Some("good".into())
+        );
     }
 
     #[test]
@@ -154,14 +164,24 @@ mod tests {
         let mut settings = Settings::from_config(&MockConfig::default());
         settings.rate_limit_per_minute = Some(2);
         let mut limiter = RateLimiter::default();
-        assert!(matches!(limiter.admit("t", 0, &settings), Admission::Allowed(b) if b.remaining == 1));
-        assert!(matches!(limiter.admit("t", 10, &settings), Admission::Allowed(b) if b.remaining == 0));
+        assert!(
+            matches!(limiter.admit("t", 0, &settings), Admission::Allowed(b) if b.remaining == 1)
+        );
+        assert!(
+            matches!(limiter.admit("t", 10, &settings), Admission::Allowed(b) if b.remaining == 0)
+        );
         let Admission::Limited(budget) = limiter.admit("t", 20, &settings) else {
             panic!("third request in a minute must be limited")
         };
         assert_eq!(budget.reset_epoch_secs, 60);
-        assert!(matches!(limiter.admit("other", 20, &settings), Admission::Allowed(_)));
-        assert!(matches!(limiter.admit("t", 60_000, &settings), Admission::Allowed(_)));
+        assert!(matches!(
+            limiter.admit("other", 20, &settings),
+            Admission::Allowed(_)
+        ));
+        assert!(matches!(
+            limiter.admit("t", 60_000, &settings),
+            Admission::Allowed(_)
+        ));
     }
 
     #[test]
@@ -169,7 +189,9 @@ mod tests {
         let mut settings = Settings::from_config(&MockConfig::default());
         settings.rate_limit_per_hour = Some(3);
         let mut limiter = RateLimiter::default();
-        let Admission::Allowed(budget) = limiter.admit("t", 1_000, &settings) else { panic!() };
+        let Admission::Allowed(budget) = limiter.admit("t", 1_000, &settings) else {
+            panic!()
+        };
         assert_eq!((budget.limit, budget.remaining), (3, 2));
         assert_eq!(budget.reset_epoch_secs, 3_601);
         assert_eq!(limiter.peek(None, 0, &settings).remaining, 3);

@@ -107,8 +107,11 @@ impl Catalogue {
     /// Checks `num_nodes` and then `size` against the engine's layouts.
     pub fn check_layout(&self, engine: Engine, num_nodes: i64, size: &str) -> ApiResult<()> {
         let options = self.engine(engine);
-        let allowed_nodes: Vec<String> =
-            options.layouts.iter().map(|l| l.num_nodes.to_string()).collect();
+        let allowed_nodes: Vec<String> = options
+            .layouts
+            .iter()
+            .map(|l| l.num_nodes.to_string())
+            .collect();
         let Some(layout) = options
             .layouts
             .iter()
@@ -187,8 +190,13 @@ mod tests {
         for engine in Engine::ALL {
             let options = catalogue().engine(engine);
             assert!(!options.regions.is_empty(), "{engine:?}");
-            assert!(options.versions.contains(&options.default_version), "{engine:?}");
-            assert!(catalogue().availability(engine, &options.default_version).is_some());
+            assert!(
+                options.versions.contains(&options.default_version),
+                "{engine:?}"
+            );
+            assert!(catalogue()
+                .availability(engine, &options.default_version)
+                .is_some());
         }
     }
 
@@ -196,12 +204,20 @@ mod tests {
     fn validation_names_field_and_allowed_values() {
         let err = catalogue().check_region(Engine::Pg, "mars1").unwrap_err();
         assert!(err.message.contains("region") && err.message.contains("nyc3"));
-        let err = catalogue().check_layout(Engine::Pg, 7, "db-s-1vcpu-1gb").unwrap_err();
+        let err = catalogue()
+            .check_layout(Engine::Pg, 7, "db-s-1vcpu-1gb")
+            .unwrap_err();
         assert!(err.message.contains("num_nodes") && err.message.contains("1, 2, 3"));
-        let err = catalogue().check_layout(Engine::Pg, 2, "db-s-1vcpu-1gb").unwrap_err();
+        let err = catalogue()
+            .check_layout(Engine::Pg, 2, "db-s-1vcpu-1gb")
+            .unwrap_err();
         assert!(err.message.contains("size") && err.message.contains("db-s-1vcpu-2gb"));
-        assert!(catalogue().check_layout(Engine::Pg, 1, "db-s-1vcpu-1gb").is_ok());
-        let err = catalogue().check_version(Engine::Pg, Some("14.5")).unwrap_err();
+        assert!(catalogue()
+            .check_layout(Engine::Pg, 1, "db-s-1vcpu-1gb")
+            .is_ok());
+        let err = catalogue()
+            .check_version(Engine::Pg, Some("14.5"))
+            .unwrap_err();
         assert!(err.message.contains("version") && err.message.contains("17"));
         assert_eq!(catalogue().check_version(Engine::Pg, None).unwrap(), "17");
     }

@@ -23,8 +23,7 @@ use super::firewall;
 use super::gateway::RequestCtx;
 use super::json::{self, Object};
 use super::store::{
-    timestamp, Account, Cluster, ClusterStatus, DbUser, MaintenanceWindow, PendingChange,
-    UserRole,
+    timestamp, Account, Cluster, ClusterStatus, DbUser, MaintenanceWindow, PendingChange, UserRole,
 };
 use super::tags;
 use super::users;
@@ -32,7 +31,15 @@ use super::users;
 /// The project CA (the contract's example certificate, a real PEM), as the API returns it.
 const CA_CERTIFICATE: &str = include_str!("ca_certificate.b64");
 
-const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const DAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 /// Policies the eviction-policy endpoint accepts (underscore spelling, as in the contract).
 const EVICTION_POLICIES: [&str; 6] = [
@@ -79,11 +86,23 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/v2/databases/:id/upgrade", put(upgrade))
         .route("/v2/databases/:id/maintenance", put(maintenance))
         .route("/v2/databases/:id/install_update", put(install_update))
-        .route("/v2/databases/:id/eviction_policy", get(get_eviction_policy).put(put_eviction_policy))
-        .route("/v2/databases/:id/sql_mode", get(get_sql_mode).put(put_sql_mode))
+        .route(
+            "/v2/databases/:id/eviction_policy",
+            get(get_eviction_policy).put(put_eviction_policy),
+        )
+        .route(
+            "/v2/databases/:id/sql_mode",
+            get(get_sql_mode).put(put_sql_mode),
+        )
         .route("/v2/databases/:id/ca", get(ca))
-        .route("/v2/databases/:id/autoscale", get(get_autoscale).put(put_autoscale))
-        .route("/v2/databases/:id/do_settings", get(get_do_settings).put(put_do_settings))
+        .route(
+            "/v2/databases/:id/autoscale",
+            get(get_autoscale).put(put_autoscale),
+        )
+        .route(
+            "/v2/databases/:id/do_settings",
+            get(get_do_settings).put(put_do_settings),
+        )
 }
 
 // ---- rendering ------------------------------------------------------------------------------
@@ -152,7 +171,10 @@ pub fn render(cluster: &Cluster, account: &Account) -> Value {
     });
     let fields = out.as_object_mut().expect("a cluster renders as an object");
     if engine.has_standby(cluster.num_nodes) {
-        fields.insert("standby_connection".into(), cluster_connection(&format!("replica-{host}")));
+        fields.insert(
+            "standby_connection".into(),
+            cluster_connection(&format!("replica-{host}")),
+        );
         fields.insert(
             "standby_private_connection".into(),
             cluster_connection(&format!("private-replica-{host}")),
@@ -184,7 +206,10 @@ pub fn render(cluster: &Cluster, account: &Account) -> Value {
         }
     }
     if !cluster.service_cnames.is_empty() {
-        fields.insert("do_settings".into(), json!({"service_cnames": cluster.service_cnames}));
+        fields.insert(
+            "do_settings".into(),
+            json!({"service_cnames": cluster.service_cnames}),
+        );
     }
     out
 }
@@ -247,7 +272,10 @@ async fn list(
 
 async fn show(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
     let database = app.read(|store| store.cluster(&id).map(|c| render(c, &store.data.account)))?;
-    Ok(json::respond(StatusCode::OK, json!({ "database": database })))
+    Ok(json::respond(
+        StatusCode::OK,
+        json!({ "database": database }),
+    ))
 }
 
 async fn destroy(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -281,7 +309,8 @@ fn parse_create(body: &Object) -> ApiResult<CreateRequest> {
     let name = json::required_str(body, "name", "name")?;
     validate_cluster_name(name)?;
     let engine = Engine::parse(json::required_str(body, "engine", "engine")?)?;
-    let version = catalogue().check_version(engine, json::optional_str(body, "version", "version")?)?;
+    let version =
+        catalogue().check_version(engine, json::optional_str(body, "version", "version")?)?;
     let region = json::required_str(body, "region", "region")?;
     catalogue().check_region(engine, region)?;
     let num_nodes = json::required_int(body, "num_nodes", "num_nodes")?;
@@ -294,9 +323,14 @@ fn parse_create(body: &Object) -> ApiResult<CreateRequest> {
     for (i, tag) in tags.iter().enumerate() {
         tags::validate_tag_name(tag, &format!("tags[{i}]"))?;
     }
-    let private_network_uuid =
-        optional_uuid(json::optional_str(body, "private_network_uuid", "private_network_uuid")?, "private_network_uuid")?;
-    let project_id = optional_uuid(json::optional_str(body, "project_id", "project_id")?, "project_id")?;
+    let private_network_uuid = optional_uuid(
+        json::optional_str(body, "private_network_uuid", "private_network_uuid")?,
+        "private_network_uuid",
+    )?;
+    let project_id = optional_uuid(
+        json::optional_str(body, "project_id", "project_id")?,
+        "project_id",
+    )?;
     let autoscale = json::optional_object(body, "autoscale", "autoscale")?
         .map(|autoscale| parse_autoscale(autoscale, "autoscale"))
         .transpose()?;
@@ -310,10 +344,13 @@ fn parse_create(body: &Object) -> ApiResult<CreateRequest> {
     };
     let restore_from = match json::optional_object(body, "backup_restore", "backup_restore")? {
         Some(restore) => {
-            let source = json::required_str(restore, "database_name", "backup_restore.database_name")?;
-            if let Some(at) =
-                json::optional_str(restore, "backup_created_at", "backup_restore.backup_created_at")?
-            {
+            let source =
+                json::required_str(restore, "database_name", "backup_restore.database_name")?;
+            if let Some(at) = json::optional_str(
+                restore,
+                "backup_created_at",
+                "backup_restore.backup_created_at",
+            )? {
                 time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
                     .map_err(|_| {
                         ApiError::unprocessable(
@@ -438,7 +475,10 @@ async fn create(
         store.data.clusters.push(cluster);
         Ok(rendered)
     })?;
-    Ok(json::respond(StatusCode::CREATED, json!({ "database": database })))
+    Ok(json::respond(
+        StatusCode::CREATED,
+        json!({ "database": database }),
+    ))
 }
 
 async fn resize(
@@ -557,7 +597,10 @@ async fn maintenance(
     Ok(json::empty(StatusCode::NO_CONTENT))
 }
 
-async fn install_update(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn install_update(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     app.write(|store| {
         let cluster = store.cluster_mut(&id)?;
         cluster.maintenance.pending = false;
@@ -567,12 +610,18 @@ async fn install_update(State(app): State<Arc<App>>, Path(id): Path<String>) -> 
     Ok(json::empty(StatusCode::NO_CONTENT))
 }
 
-async fn get_eviction_policy(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_eviction_policy(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let policy = app.read(|store| {
         let cluster = store.cluster(&id)?;
         eviction_policy(cluster).ok_or_else(|| ApiError::unprocessable(caching_only(cluster)))
     })?;
-    Ok(json::respond(StatusCode::OK, json!({ "eviction_policy": policy })))
+    Ok(json::respond(
+        StatusCode::OK,
+        json!({ "eviction_policy": policy }),
+    ))
 }
 
 async fn put_eviction_policy(
@@ -635,7 +684,11 @@ async fn put_sql_mode(
         Some(Value::Null) | None => return Err(ApiError::unprocessable("sql_mode is required")),
         Some(_) => return Err(ApiError::unprocessable("sql_mode must be a string")),
     };
-    if let Some(unknown) = mode.split(',').filter(|m| !m.is_empty()).find(|m| !SQL_MODES.contains(m)) {
+    if let Some(unknown) = mode
+        .split(',')
+        .filter(|m| !m.is_empty())
+        .find(|m| !SQL_MODES.contains(m))
+    {
         return Err(ApiError::unprocessable(format!(
             "sql_mode: {unknown:?} is not a MySQL SQL mode; allowed modes: {}",
             SQL_MODES.join(", ")
@@ -651,7 +704,9 @@ async fn put_sql_mode(
         if !cluster.engine.is_mysql() {
             return Err(ApiError::unprocessable(mysql_only(cluster)));
         }
-        cluster.config.insert("sql_mode".into(), Value::String(mode));
+        cluster
+            .config
+            .insert("sql_mode".into(), Value::String(mode));
         Ok(())
     })?;
     Ok(json::empty(StatusCode::NO_CONTENT))
@@ -694,7 +749,10 @@ fn parse_autoscale(body: &Object, path: &str) -> ApiResult<Value> {
 
 async fn get_autoscale(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
     let autoscale = app.read(|store| store.cluster(&id).map(|c| c.autoscale.clone()))?;
-    Ok(json::respond(StatusCode::OK, json!({ "autoscale": autoscale })))
+    Ok(json::respond(
+        StatusCode::OK,
+        json!({ "autoscale": autoscale }),
+    ))
 }
 
 async fn put_autoscale(
@@ -713,13 +771,17 @@ async fn put_autoscale(
 fn parse_service_cnames(settings: &Object, path: &str) -> ApiResult<Vec<String>> {
     static CNAME: OnceLock<Regex> = OnceLock::new();
     let cname = CNAME.get_or_init(|| {
-        Regex::new(r"^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)+$")
-            .expect("valid CNAME pattern")
+        Regex::new(
+            r"^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)+$",
+        )
+        .expect("valid CNAME pattern")
     });
     let path = format!("{path}.service_cnames");
     let names = json::optional_str_array(settings, "service_cnames", &path)?.unwrap_or_default();
     if names.len() > 16 {
-        return Err(ApiError::unprocessable(format!("{path} allows at most 16 names")));
+        return Err(ApiError::unprocessable(format!(
+            "{path} allows at most 16 names"
+        )));
     }
     for (i, name) in names.iter().enumerate() {
         if name.len() > 253 || !cname.is_match(name) {
@@ -731,7 +793,10 @@ fn parse_service_cnames(settings: &Object, path: &str) -> ApiResult<Vec<String>>
     Ok(names)
 }
 
-async fn get_do_settings(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_do_settings(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let names = app.read(|store| store.cluster(&id).map(|c| c.service_cnames.clone()))?;
     Ok(json::respond(
         StatusCode::OK,
@@ -763,7 +828,9 @@ fn validate_cluster_name(name: &str) -> ApiResult<()> {
     let valid = (3..=63).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && !name.ends_with('-')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if valid {
         Ok(())
     } else {
@@ -796,8 +863,12 @@ fn check_storage(size: &str, storage: i64, current: Option<u64>) -> ApiResult<u6
 fn optional_uuid(value: Option<&str>, path: &str) -> ApiResult<Option<String>> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) if uuid::Uuid::parse_str(v).is_ok() && v.len() == 36 => Ok(Some(v.to_ascii_lowercase())),
-        Some(v) => Err(ApiError::unprocessable(format!("{path}: {v:?} is not a UUID"))),
+        Some(v) if uuid::Uuid::parse_str(v).is_ok() && v.len() == 36 => {
+            Ok(Some(v.to_ascii_lowercase()))
+        }
+        Some(v) => Err(ApiError::unprocessable(format!(
+            "{path}: {v:?} is not a UUID"
+        ))),
     }
 }
 
@@ -806,7 +877,11 @@ fn normalize_hour(hour: &str) -> ApiResult<String> {
     let parts: Vec<&str> = hour.split(':').collect();
     let numbers: Option<Vec<u32>> = parts
         .iter()
-        .map(|p| (p.len() == 2 || p.len() == 1).then(|| p.parse().ok()).flatten())
+        .map(|p| {
+            (p.len() == 2 || p.len() == 1)
+                .then(|| p.parse().ok())
+                .flatten()
+        })
         .collect();
     match numbers.as_deref() {
         Some([h, m]) if *h < 24 && *m < 60 => Ok(format!("{h:02}:{m:02}:00")),
@@ -844,7 +919,14 @@ mod tests {
     #[test]
     fn cluster_names() {
         assert!(validate_cluster_name("backend-01").is_ok());
-        for bad in ["ab", "Backend", "1backend", "backend-", "back_end", &"a".repeat(64)] {
+        for bad in [
+            "ab",
+            "Backend",
+            "1backend",
+            "backend-",
+            "back_end",
+            &"a".repeat(64),
+        ] {
             assert!(validate_cluster_name(bad).is_err(), "{bad}");
         }
     }
@@ -852,8 +934,14 @@ mod tests {
     #[test]
     fn storage_rules() {
         assert_eq!(check_storage("db-s-2vcpu-4gb", 61440, None).unwrap(), 61440);
-        assert!(check_storage("db-s-2vcpu-4gb", 1024, None).unwrap_err().message.contains("at least"));
-        assert!(check_storage("db-s-2vcpu-4gb", 61440, Some(71680)).unwrap_err().message.contains("decreased"));
+        assert!(check_storage("db-s-2vcpu-4gb", 1024, None)
+            .unwrap_err()
+            .message
+            .contains("at least"));
+        assert!(check_storage("db-s-2vcpu-4gb", 61440, Some(71680))
+            .unwrap_err()
+            .message
+            .contains("decreased"));
         assert!(check_storage("db-s-2vcpu-4gb", -1, None).is_err());
     }
 
@@ -861,15 +949,25 @@ mod tests {
     fn autoscale_bounds() {
         let parse = |v: Value| parse_autoscale(v.as_object().unwrap(), "autoscale");
         assert_eq!(parse(json!({})).unwrap(), default_autoscale());
-        assert!(parse(json!({"storage": {"enabled": true, "threshold_percent": 80, "increment_gib": 10}})).is_ok());
+        assert!(parse(
+            json!({"storage": {"enabled": true, "threshold_percent": 80, "increment_gib": 10}})
+        )
+        .is_ok());
         assert!(parse(json!({"storage": {"enabled": true, "threshold_percent": 5}})).is_err());
-        assert!(parse(json!({"storage": {"threshold_percent": 50}})).unwrap_err().message.contains("enabled"));
+        assert!(parse(json!({"storage": {"threshold_percent": 50}}))
+            .unwrap_err()
+            .message
+            .contains("enabled"));
     }
 
     #[test]
     fn uuids() {
         assert_eq!(optional_uuid(Some(""), "x").unwrap(), None);
-        assert!(optional_uuid(Some("d455e75d-4858-4eec-8c95-da2f0a5f93a7"), "x").unwrap().is_some());
+        assert!(
+            optional_uuid(Some("d455e75d-4858-4eec-8c95-da2f0a5f93a7"), "x")
+                .unwrap()
+                .is_some()
+        );
         assert!(optional_uuid(Some("vpc-1"), "x").is_err());
     }
 }

@@ -106,7 +106,9 @@ impl MockConfig {
                     }
                     config.tokens.push(v);
                 }
-                "--provision-delay-ms" => config.provision_delay_ms = parse_number(&flag, &value()?)?,
+                "--provision-delay-ms" => {
+                    config.provision_delay_ms = parse_number(&flag, &value()?)?
+                }
                 "--transition-delay-ms" => {
                     config.transition_delay_ms = parse_number(&flag, &value()?)?
                 }
@@ -237,7 +239,9 @@ mod tests {
             "7",
         ])
         .unwrap();
-        let CliCommand::Run(config) = parsed else { panic!("expected a run command") };
+        let CliCommand::Run(config) = parsed else {
+            panic!("expected a run command")
+        };
         assert_eq!(config.port, 0);
         assert_eq!(config.tokens, vec!["a".to_string(), "b".to_string()]);
         assert_eq!(config.provision_delay_ms, 10);
@@ -270,8 +274,12 @@ mod tests {
             .merge_patch(&json!({"transition_delay_ms": 1, "nope": true}))
             .is_err());
         assert_eq!(settings, before);
-        settings.merge_patch(&json!({"rate_limit_per_minute": null})).unwrap();
+        settings
+            .merge_patch(&json!({"rate_limit_per_minute": null}))
+            .unwrap();
         assert_eq!(settings.rate_limit_per_minute, None);
-        assert!(settings.merge_patch(&json!({"provision_delay_ms": null})).is_err());
+        assert!(settings
+            .merge_patch(&json!({"provision_delay_ms": null}))
+            .is_err());
     }
 }

@@ -27,7 +27,10 @@ pub fn routes(app: Arc<App>) -> Router {
         .route("/_mock/reset", post(reset))
         .route("/_mock/requests", get(requests).delete(clear_requests))
         .route("/_mock/settings", get(settings).patch(patch_settings))
-        .route("/_mock/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route(
+            "/_mock/faults",
+            get(faults).post(add_fault).delete(clear_faults),
+        )
         .route("/_mock/faults/:id", delete(remove_fault))
         .route("/_mock/state", get(state))
         .fallback(|| async { control_error(StatusCode::NOT_FOUND, "no such control") })
@@ -39,9 +42,8 @@ fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"id": id, "message": message.into()}))).into_response()
 }
 
-fn parse_body(bytes: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| control_error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+fn parse_body(bytes: &Bytes) -> Result<Value, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 async fn reset(State(app): State<Arc<App>>) -> Response {
@@ -68,11 +70,8 @@ async fn settings(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn patch_settings(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let patch = match parse_body(&body) {
-        Ok(patch) => patch,
-        Err(response) => return response,
-    };
-    match app.update_settings(&patch) {
+    let update = parse_body(&body).and_then(|patch| app.update_settings(&patch));
+    match update {
         Ok(settings) => Json(settings).into_response(),
         Err(message) => control_error(StatusCode::BAD_REQUEST, message),
     }
@@ -83,11 +82,8 @@ async fn faults(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let body = match parse_body(&body) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    match lock(&app.faults).add(&body) {
+    let added = parse_body(&body).and_then(|body| lock(&app.faults).add(&body));
+    match added {
         Ok(fault) => (StatusCode::CREATED, Json(fault)).into_response(),
         Err(message) => control_error(StatusCode::BAD_REQUEST, message),
     }

@@ -48,13 +48,16 @@ impl Engine {
 
     /// Parses an engine slug, or a 422 naming the allowed values.
     pub fn parse(slug: &str) -> ApiResult<Engine> {
-        Engine::ALL.into_iter().find(|e| e.slug() == slug).ok_or_else(|| {
-            let allowed: Vec<&str> = Engine::ALL.iter().map(|e| e.slug()).collect();
-            ApiError::unprocessable(format!(
-                "invalid engine: {slug:?} is not a supported engine; allowed values: {}",
-                allowed.join(", ")
-            ))
-        })
+        Engine::ALL
+            .into_iter()
+            .find(|e| e.slug() == slug)
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = Engine::ALL.iter().map(|e| e.slug()).collect();
+                ApiError::unprocessable(format!(
+                    "invalid engine: {slug:?} is not a supported engine; allowed values: {}",
+                    allowed.join(", ")
+                ))
+            })
     }
 
     pub fn is_postgres(self) -> bool {
@@ -119,7 +122,14 @@ impl Engine {
 
     /// The connection string, in the form each engine's clients accept.
     pub fn uri(self, conn: &UriParts<'_>) -> String {
-        let UriParts { user, password, host, port, database, cluster_name } = *conn;
+        let UriParts {
+            user,
+            password,
+            host,
+            port,
+            database,
+            cluster_name,
+        } = *conn;
         match self {
             Engine::Pg | Engine::AdvancedPg => format!(
                 "postgres://{user}:{password}@{host}:{port}/{}?sslmode=require",
@@ -180,7 +190,9 @@ mod tests {
             Engine::Pg.uri(&parts),
             "postgres://doadmin:pw@h:25060/defaultdb?sslmode=require"
         );
-        assert!(Engine::Mongodb.uri(&parts).starts_with("mongodb+srv://doadmin:pw@h/admin"));
+        assert!(Engine::Mongodb
+            .uri(&parts)
+            .starts_with("mongodb+srv://doadmin:pw@h/admin"));
         assert_eq!(Engine::Kafka.uri(&parts), "");
     }
 }

@@ -38,9 +38,15 @@ async fn show(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<
     Ok(json::respond(StatusCode::OK, json!({ "config": config })))
 }
 
-async fn patch(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
+async fn patch(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body = json::parse_object(&body)?;
-    let changes = json::optional_object(&body, "config", "config")?.cloned().unwrap_or_default();
+    let changes = json::optional_object(&body, "config", "config")?
+        .cloned()
+        .unwrap_or_default();
     app.write(|store| {
         let cluster = store.cluster_mut(&id)?;
         let schema = schema(cluster.engine);
@@ -103,109 +109,113 @@ fn defaults(cluster: &Cluster) -> Map<String, Value> {
         .collect();
     let extra = match engine.config_family() {
         // Split in several objects: one would exceed serde_json's macro recursion limit.
-        "pg" => vec![json!({
-            "autovacuum_freeze_max_age": 200000000,
-            "autovacuum_max_workers": 3,
-            "autovacuum_naptime": 60,
-            "autovacuum_vacuum_threshold": 50,
-            "autovacuum_analyze_threshold": 50,
-            "autovacuum_vacuum_scale_factor": 0.2,
-            "autovacuum_analyze_scale_factor": 0.1,
-            "autovacuum_vacuum_cost_delay": 20,
-            "autovacuum_vacuum_cost_limit": -1,
-            "bgwriter_delay": 200,
-            "bgwriter_flush_after": 512,
-            "bgwriter_lru_maxpages": 100,
-            "bgwriter_lru_multiplier": 2.0,
-            "deadlock_timeout": 1000,
-            "default_toast_compression": "lz4",
-            "idle_in_transaction_session_timeout": 0,
-            "jit": true,
-            "log_autovacuum_min_duration": -1,
-            "log_error_verbosity": "DEFAULT",
-            "log_line_prefix": "pid=%p,user=%u,db=%d,app=%a,client=%h",
-            "log_min_duration_statement": -1,
-        }),
-        json!({
-            "max_files_per_process": 1000,
-            "max_prepared_transactions": 0,
-            "max_pred_locks_per_transaction": 64,
-            "max_locks_per_transaction": 64,
-            "max_stack_depth": 2097152,
-            "max_standby_archive_delay": 30000,
-            "max_standby_streaming_delay": 30000,
-            "max_replication_slots": 20,
-            "max_logical_replication_workers": 4,
-            "max_parallel_workers": 8,
-            "max_parallel_workers_per_gather": 2,
-            "max_worker_processes": 8,
-            "pg_stat_statements.track": "top",
-            "temp_file_limit": -1,
-            "timezone": "UTC",
-            "track_activity_query_size": 1024,
-            "track_commit_timestamp": "off",
-            "track_functions": "none",
-            "track_io_timing": "off",
-        }),
-        json!({
-            "max_wal_senders": 20,
-            "wal_sender_timeout": 60000,
-            "wal_writer_delay": 200,
-            "shared_buffers_percentage": 25,
-            "pgbouncer": {
-                "server_reset_query_always": false,
-                "ignore_startup_parameters": [],
-                "min_pool_size": 0,
-                "server_lifetime": 3600,
-                "server_idle_timeout": 600,
-                "autodb_pool_size": 0,
-                "autodb_pool_mode": "transaction",
-                "autodb_max_db_connections": 0,
-                "autodb_idle_timeout": 3600
-            },
-            "work_mem": 4,
-            "timescaledb": { "max_background_workers": 16 },
-            "synchronous_replication": "off",
-            "stat_monitor_enable": false,
-            "max_failover_replication_time_lag": 60,
-            "max_connections": (size_memory_gib(&cluster.size) * 25).max(25),
-            "max_slot_wal_keep_size": -1
-        })],
-        "mysql" => vec![json!({
-            "connect_timeout": 10,
-            "default_time_zone": "SYSTEM",
-            "group_concat_max_len": 1024,
-            "information_schema_stats_expiry": 86400,
-            "innodb_ft_min_token_size": 3,
-            "innodb_ft_max_token_size": 84,
-            "innodb_lock_wait_timeout": 50,
-            "innodb_log_buffer_size": 16777216,
-            "innodb_online_alter_log_max_size": 134217728,
-            "innodb_print_all_deadlocks": false,
-            "innodb_rollback_on_timeout": false,
-        }),
-        json!({
-            "interactive_timeout": 28800,
-            "internal_tmp_mem_storage_engine": "TempTable",
-            "net_read_timeout": 30,
-            "net_write_timeout": 60,
-            "sql_mode": DEFAULT_SQL_MODE,
-            "sql_require_primary_key": true,
-            "wait_timeout": 28800,
-            "max_allowed_packet": 67108864,
-            "max_heap_table_size": 16777216,
-            "sort_buffer_size": 262144,
-            "tmp_table_size": 16777216,
-            "slow_query_log": false,
-            "long_query_time": 10,
-            "binlog_retention_period": 600,
-            "innodb_change_buffer_max_size": 25,
-            "innodb_flush_neighbors": 1,
-            "innodb_read_io_threads": 4,
-            "innodb_write_io_threads": 4,
-            "innodb_thread_concurrency": 0,
-            "net_buffer_length": 16384
-        })],
+        "pg" => vec![
+            json!({
+                "autovacuum_freeze_max_age": 200000000,
+                "autovacuum_max_workers": 3,
+                "autovacuum_naptime": 60,
+                "autovacuum_vacuum_threshold": 50,
+                "autovacuum_analyze_threshold": 50,
+                "autovacuum_vacuum_scale_factor": 0.2,
+                "autovacuum_analyze_scale_factor": 0.1,
+                "autovacuum_vacuum_cost_delay": 20,
+                "autovacuum_vacuum_cost_limit": -1,
+                "bgwriter_delay": 200,
+                "bgwriter_flush_after": 512,
+                "bgwriter_lru_maxpages": 100,
+                "bgwriter_lru_multiplier": 2.0,
+                "deadlock_timeout": 1000,
+                "default_toast_compression": "lz4",
+                "idle_in_transaction_session_timeout": 0,
+                "jit": true,
+                "log_autovacuum_min_duration": -1,
+                "log_error_verbosity": "DEFAULT",
+                "log_line_prefix": "pid=%p,user=%u,db=%d,app=%a,client=%h",
+                "log_min_duration_statement": -1,
+            }),
+            json!({
+                "max_files_per_process": 1000,
+                "max_prepared_transactions": 0,
+                "max_pred_locks_per_transaction": 64,
+                "max_locks_per_transaction": 64,
+                "max_stack_depth": 2097152,
+                "max_standby_archive_delay": 30000,
+                "max_standby_streaming_delay": 30000,
+                "max_replication_slots": 20,
+                "max_logical_replication_workers": 4,
+                "max_parallel_workers": 8,
+                "max_parallel_workers_per_gather": 2,
+                "max_worker_processes": 8,
+                "pg_stat_statements.track": "top",
+                "temp_file_limit": -1,
+                "timezone": "UTC",
+                "track_activity_query_size": 1024,
+                "track_commit_timestamp": "off",
+                "track_functions": "none",
+                "track_io_timing": "off",
+            }),
+            json!({
+                "max_wal_senders": 20,
+                "wal_sender_timeout": 60000,
+                "wal_writer_delay": 200,
+                "shared_buffers_percentage": 25,
+                "pgbouncer": {
+                    "server_reset_query_always": false,
+                    "ignore_startup_parameters": [],
+                    "min_pool_size": 0,
+                    "server_lifetime": 3600,
+                    "server_idle_timeout": 600,
+                    "autodb_pool_size": 0,
+                    "autodb_pool_mode": "transaction",
+                    "autodb_max_db_connections": 0,
+                    "autodb_idle_timeout": 3600
+                },
+                "work_mem": 4,
+                "timescaledb": { "max_background_workers": 16 },
+                "synchronous_replication": "off",
+                "stat_monitor_enable": false,
+                "max_failover_replication_time_lag": 60,
+                "max_connections": (size_memory_gib(&cluster.size) * 25).max(25),
+                "max_slot_wal_keep_size": -1
+            }),
+        ],
+        "mysql" => vec![
+            json!({
+                "connect_timeout": 10,
+                "default_time_zone": "SYSTEM",
+                "group_concat_max_len": 1024,
+                "information_schema_stats_expiry": 86400,
+                "innodb_ft_min_token_size": 3,
+                "innodb_ft_max_token_size": 84,
+                "innodb_lock_wait_timeout": 50,
+                "innodb_log_buffer_size": 16777216,
+                "innodb_online_alter_log_max_size": 134217728,
+                "innodb_print_all_deadlocks": false,
+                "innodb_rollback_on_timeout": false,
+            }),
+            json!({
+                "interactive_timeout": 28800,
+                "internal_tmp_mem_storage_engine": "TempTable",
+                "net_read_timeout": 30,
+                "net_write_timeout": 60,
+                "sql_mode": DEFAULT_SQL_MODE,
+                "sql_require_primary_key": true,
+                "wait_timeout": 28800,
+                "max_allowed_packet": 67108864,
+                "max_heap_table_size": 16777216,
+                "sort_buffer_size": 262144,
+                "tmp_table_size": 16777216,
+                "slow_query_log": false,
+                "long_query_time": 10,
+                "binlog_retention_period": 600,
+                "innodb_change_buffer_max_size": 25,
+                "innodb_flush_neighbors": 1,
+                "innodb_read_io_threads": 4,
+                "innodb_write_io_threads": 4,
+                "innodb_thread_concurrency": 0,
+                "net_buffer_length": 16384
+            }),
+        ],
         "redis" => vec![json!({
             "redis_maxmemory_policy": "noeviction",
             "redis_number_of_databases": 16,
@@ -276,7 +286,12 @@ fn schema(engine: Engine) -> &'static EngineSchema {
         raw.into_iter()
             .map(|(family, schema)| {
                 let property = Property::from_schema(&schema);
-                (family, EngineSchema { properties: property.properties })
+                (
+                    family,
+                    EngineSchema {
+                        properties: property.properties,
+                    },
+                )
             })
             .collect()
     });
@@ -306,7 +321,10 @@ mod tests {
         assert!(check(Engine::Pg, "work_mem", json!(64)).is_ok());
         let err = check(Engine::Pg, "work_mem", json!(2048)).unwrap_err();
         assert!(err.message.contains("config.work_mem") && err.message.contains("1024"));
-        assert!(check(Engine::Pg, "work_mem", json!("64")).unwrap_err().message.contains("integer"));
+        assert!(check(Engine::Pg, "work_mem", json!("64"))
+            .unwrap_err()
+            .message
+            .contains("integer"));
         assert!(check(Engine::Pg, "jit", json!(false)).is_ok());
         assert!(check(Engine::Pg, "track_io_timing", json!("maybe")).is_err());
         assert!(check(Engine::Pg, "pgbouncer", json!({"min_pool_size": 5})).is_ok());

@@ -17,7 +17,11 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, id: error_id(status), message: message.into() }
+        ApiError {
+            status,
+            id: error_id(status),
+            message: message.into(),
+        }
     }
 
     /// The contract's body for `status`, with its documented message.
@@ -38,7 +42,15 @@ impl ApiError {
     }
 
     pub fn body(&self) -> serde_json::Value {
-        json!({"id": self.id, "message": self.message})
+        serde_json::Value::Object(self.fields())
+    }
+
+    /// The body's fields, for adding a `request_id`.
+    pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut fields = serde_json::Map::new();
+        fields.insert("id".into(), json!(self.id));
+        fields.insert("message".into(), json!(self.message));
+        fields
     }
 }
 
@@ -70,7 +82,13 @@ pub fn error_id(status: StatusCode) -> String {
             .map(|reason| {
                 reason
                     .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() {
+                            c.to_ascii_lowercase()
+                        } else {
+                            '_'
+                        }
+                    })
                     .collect()
             })
             .unwrap_or_else(|| "error".into()),
@@ -88,7 +106,10 @@ pub fn standard_message(status: StatusCode) -> String {
         429 => "API rate limit exceeded.".into(),
         500 => "Unexpected server-side error".into(),
         503 => "Service is temporarily unavailable. Please try again later.".into(),
-        _ => status.canonical_reason().unwrap_or("Unexpected error").to_string(),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("Unexpected error")
+            .to_string(),
     }
 }
 
@@ -107,6 +128,9 @@ mod tests {
             json!({"id": "too_many_requests", "message": "API rate limit exceeded."})
         );
         assert_eq!(error_id(StatusCode::IM_A_TEAPOT), "i_m_a_teapot");
-        assert_eq!(error_id(StatusCode::PRECONDITION_FAILED), "precondition_failed");
+        assert_eq!(
+            error_id(StatusCode::PRECONDITION_FAILED),
+            "precondition_failed"
+        );
     }
 }

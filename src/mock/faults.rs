@@ -61,10 +61,20 @@ impl Faults {
         let Some(body) = body.as_object() else {
             return Err("the fault must be a JSON object".into());
         };
-        const KNOWN: [&str; 7] =
-            ["method", "path", "count", "kind", "status", "delay_ms", "retry_after_secs"];
+        const KNOWN: [&str; 7] = [
+            "method",
+            "path",
+            "count",
+            "kind",
+            "status",
+            "delay_ms",
+            "retry_after_secs",
+        ];
         if let Some(unknown) = body.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(format!("unknown field {unknown:?}; known fields: {}", KNOWN.join(", ")));
+            return Err(format!(
+                "unknown field {unknown:?}; known fields: {}",
+                KNOWN.join(", ")
+            ));
         }
         let text = |field: &str, default: &str| -> Result<String, String> {
             match body.get(field) {
@@ -163,8 +173,12 @@ fn matches_from(pattern: &[&str], path: &[&str]) -> bool {
     match (pattern.first(), path.first()) {
         (None, None) => true,
         (Some(&"**"), _) => true,
-        (Some(&"*"), Some(segment)) => !segment.is_empty() && matches_from(&pattern[1..], &path[1..]),
-        (Some(literal), Some(segment)) => literal == segment && matches_from(&pattern[1..], &path[1..]),
+        (Some(&"*"), Some(segment)) => {
+            !segment.is_empty() && matches_from(&pattern[1..], &path[1..])
+        }
+        (Some(literal), Some(segment)) => {
+            literal == segment && matches_from(&pattern[1..], &path[1..])
+        }
         _ => false,
     }
 }
@@ -180,9 +194,18 @@ mod tests {
         assert!(glob_matches("/v2/databases/*", "/v2/databases/abc"));
         assert!(!glob_matches("/v2/databases/*", "/v2/databases/abc/pools"));
         assert!(!glob_matches("/v2/databases/*", "/v2/databases"));
-        assert!(glob_matches("/v2/databases/**", "/v2/databases/abc/pools/p"));
-        assert!(glob_matches("/v2/databases/*/pools", "/v2/databases/abc/pools"));
-        assert!(!glob_matches("/v2/databases/*/pools", "/v2/databases/abc/topics"));
+        assert!(glob_matches(
+            "/v2/databases/**",
+            "/v2/databases/abc/pools/p"
+        ));
+        assert!(glob_matches(
+            "/v2/databases/*/pools",
+            "/v2/databases/abc/pools"
+        ));
+        assert!(!glob_matches(
+            "/v2/databases/*/pools",
+            "/v2/databases/abc/topics"
+        ));
     }
 
     #[test]
@@ -191,7 +214,9 @@ mod tests {
         let first = faults
             .add(&json!({"method": "get", "path": "/v2/databases/*", "count": 1, "kind": "not_found"}))
             .unwrap();
-        faults.add(&json!({"kind": "status", "status": 500})).unwrap();
+        faults
+            .add(&json!({"kind": "status", "status": 500}))
+            .unwrap();
         assert_eq!(first.id, "f-1");
         assert_eq!(first.method, "GET");
         assert_eq!(faults.take("GET", "/v2/databases/x").unwrap().id, "f-1");
@@ -204,7 +229,9 @@ mod tests {
     fn rejects_incomplete_faults() {
         let mut faults = Faults::default();
         assert!(faults.add(&json!({"kind": "status"})).is_err());
-        assert!(faults.add(&json!({"kind": "status", "status": 200})).is_err());
+        assert!(faults
+            .add(&json!({"kind": "status", "status": 200}))
+            .is_err());
         assert!(faults.add(&json!({"kind": "delay"})).is_err());
         assert!(faults.add(&json!({"kind": "explode"})).is_err());
         assert!(faults.add(&json!({"kind": "drop", "count": 0})).is_err());

@@ -62,10 +62,15 @@ async fn list(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<
     Ok(json::respond(StatusCode::OK, json!({ "rules": rules })))
 }
 
-async fn replace(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
+async fn replace(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body = json::parse_object(&body)?;
-    let items = json::optional_array(&body, "rules", "rules")?
-        .ok_or_else(|| ApiError::unprocessable("rules is required (send [] to remove every rule)"))?;
+    let items = json::optional_array(&body, "rules", "rules")?.ok_or_else(|| {
+        ApiError::unprocessable("rules is required (send [] to remove every rule)")
+    })?;
     let rules = parse_rules(items, "rules")?;
     app.write(|store| {
         let now = store.now_ms;
@@ -115,7 +120,12 @@ pub fn parse_rules(items: &[Value], path: &str) -> ApiResult<Vec<RuleInput>> {
                 "{at}: duplicate rule {kind} {value:?}"
             )));
         }
-        rules.push(RuleInput { uuid, kind: kind.to_string(), value: value.to_string(), description });
+        rules.push(RuleInput {
+            uuid,
+            kind: kind.to_string(),
+            value: value.to_string(),
+            description,
+        });
     }
     Ok(rules)
 }
@@ -140,7 +150,9 @@ fn check_value(kind: &str, value: &str, path: &str) -> ApiResult<()> {
         "k8s" => "a Kubernetes cluster UUID",
         _ => "an App Platform app UUID",
     };
-    Err(ApiError::unprocessable(format!("{path}: {value:?} is not {expected}")))
+    Err(ApiError::unprocessable(format!(
+        "{path}: {value:?} is not {expected}"
+    )))
 }
 
 fn is_ipv4_or_cidr(value: &str) -> bool {
@@ -149,7 +161,9 @@ fn is_ipv4_or_cidr(value: &str) -> bool {
         None => (value, None),
     };
     address.parse::<Ipv4Addr>().is_ok()
-        && prefix.map_or(true, |p| p.parse::<u8>().is_ok_and(|p| p <= 32) && !p.starts_with('+'))
+        && prefix.map_or(true, |p| {
+            p.parse::<u8>().is_ok_and(|p| p <= 32) && !p.starts_with('+')
+        })
 }
 
 /// Replaces the cluster's rules. A rule keeps its `uuid` and `created_at` when the request names
@@ -199,12 +213,19 @@ mod tests {
     fn parse_rejects_bad_types_and_duplicates() {
         let err = parse_rules(&[json!({"type": "vpc", "value": "x"})], "rules").unwrap_err();
         assert!(err.message.contains("rules[0].type") && err.message.contains("ip_addr"));
-        let dup = [json!({"type": "tag", "value": "a"}), json!({"type": "tag", "value": "a"})];
-        assert!(parse_rules(&dup, "rules").unwrap_err().message.contains("duplicate"));
+        let dup = [
+            json!({"type": "tag", "value": "a"}),
+            json!({"type": "tag", "value": "a"}),
+        ];
+        assert!(parse_rules(&dup, "rules")
+            .unwrap_err()
+            .message
+            .contains("duplicate"));
         let missing = parse_rules(&[json!({"type": "tag"})], "rules").unwrap_err();
         assert!(missing.message.contains("rules[0].value"));
-        let too_many: Vec<Value> =
-            (1..=101).map(|n| json!({"type": "droplet", "value": n.to_string()})).collect();
+        let too_many: Vec<Value> = (1..=101)
+            .map(|n| json!({"type": "droplet", "value": n.to_string()}))
+            .collect();
         assert!(parse_rules(&too_many, "rules").is_err());
     }
 }

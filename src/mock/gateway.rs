@@ -53,7 +53,12 @@ struct Outcome {
 
 impl Outcome {
     fn answer(response: Response, fault: Option<Fault>) -> Self {
-        Outcome { response, fault, dropped: false, unanswered: false }
+        Outcome {
+            response,
+            fault,
+            dropped: false,
+            unanswered: false,
+        }
     }
 }
 
@@ -73,10 +78,17 @@ pub async fn gateway(State(app): State<Arc<App>>, request: Request, next: Next) 
         }
         Err(_) => {
             let error = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large");
-            (Outcome::answer(error.into_response(), None), Value::Null)
+            let budget = lock(&app.limiter).peek(None, received_ms, &app.settings());
+            let response = with_budget(error.into_response(), budget);
+            (Outcome::answer(response, None), Value::Null)
         }
     };
-    let Outcome { response, fault, dropped, unanswered } = outcome;
+    let Outcome {
+        response,
+        fault,
+        dropped,
+        unanswered,
+    } = outcome;
     let mut response = finish_body(response, &request_id).await;
 
     if path == "/v2" || path.starts_with("/v2/") {
@@ -125,7 +137,9 @@ async fn process(app: &Arc<App>, request: Request, next: Next) -> Outcome {
     };
 
     let fault = lock(&app.faults).take(request.method().as_str(), request.uri().path());
-    let mut ctx = RequestCtx { never_settles: false };
+    let mut ctx = RequestCtx {
+        never_settles: false,
+    };
     let mut afterwards = Afterwards::Answer;
     if let Some(fault) = &fault {
         match fault.kind {
@@ -206,10 +220,7 @@ async fn finish_body(response: Response, request_id: &str) -> Response {
             if !message.is_empty() {
                 error.message = message;
             }
-            match error.body() {
-                Value::Object(map) => map,
-                _ => unreachable!("error bodies are objects"),
-            }
+            error.fields()
         }
     };
     error.insert("request_id".into(), Value::String(request_id.to_string()));

@@ -23,7 +23,9 @@ pub fn parse(bytes: &Bytes) -> ApiResult<Value> {
 pub fn parse_object(bytes: &Bytes) -> ApiResult<Object> {
     match parse(bytes)? {
         Value::Object(map) => Ok(map),
-        Value::Null => Err(ApiError::unprocessable("a JSON object request body is required")),
+        Value::Null => Err(ApiError::unprocessable(
+            "a JSON object request body is required",
+        )),
         _ => Err(ApiError::for_status(StatusCode::BAD_REQUEST)),
     }
 }
@@ -77,7 +79,11 @@ pub fn optional_bool(obj: &Object, field: &str, path: &str) -> ApiResult<Option<
     }
 }
 
-pub fn optional_object<'a>(obj: &'a Object, field: &str, path: &str) -> ApiResult<Option<&'a Object>> {
+pub fn optional_object<'a>(
+    obj: &'a Object,
+    field: &str,
+    path: &str,
+) -> ApiResult<Option<&'a Object>> {
     match present(obj, field) {
         None => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),
@@ -85,7 +91,11 @@ pub fn optional_object<'a>(obj: &'a Object, field: &str, path: &str) -> ApiResul
     }
 }
 
-pub fn optional_array<'a>(obj: &'a Object, field: &str, path: &str) -> ApiResult<Option<&'a Vec<Value>>> {
+pub fn optional_array<'a>(
+    obj: &'a Object,
+    field: &str,
+    path: &str,
+) -> ApiResult<Option<&'a Vec<Value>>> {
     match present(obj, field) {
         None => Ok(None),
         Some(Value::Array(items)) => Ok(Some(items)),
@@ -130,14 +140,26 @@ mod tests {
 
     #[test]
     fn parse_errors_are_400_and_field_errors_422() {
-        assert_eq!(parse(&Bytes::from_static(b"{")).unwrap_err().status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            parse(&Bytes::from_static(b"{")).unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
         assert_eq!(parse(&Bytes::from_static(b"  ")).unwrap(), Value::Null);
         let o = obj(json!({"name": 3, "n": "x", "e": ""}));
         let err = required_str(&o, "name", "name").unwrap_err();
         assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(err.message.contains("name"));
-        assert!(required_str(&o, "e", "e").unwrap_err().message.contains("empty"));
-        assert!(required_int(&o, "n", "n").unwrap_err().message.contains("integer"));
-        assert!(required_int(&o, "missing", "x.missing").unwrap_err().message.contains("x.missing"));
+        assert!(required_str(&o, "e", "e")
+            .unwrap_err()
+            .message
+            .contains("empty"));
+        assert!(required_int(&o, "n", "n")
+            .unwrap_err()
+            .message
+            .contains("integer"));
+        assert!(required_int(&o, "missing", "x.missing")
+            .unwrap_err()
+            .message
+            .contains("x.missing"));
     }
 }

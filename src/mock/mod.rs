@@ -18,6 +18,23 @@
 //! Lifecycles are computed from timestamps when the store is read, so nothing runs in the
 //! background and a cluster persisted in `creating` state comes up `online` after a restart.
 //!
+//! Behaviour a client has to cope with, as the real API shows it (contract, or the field
+//! reports in `shared/reference/pain-points.md` where the contract is silent):
+//! - Every response that carries connection details includes the password (create, get,
+//!   list, pools, users), as in the contract's examples.
+//! - `version` stays what was asked (`"14"`); `semantic_version` reports the full one.
+//!   Omitted `private_network_uuid`/`project_id` become the account's defaults (a VPC per
+//!   region; migrating moves the cluster to the new region's VPC unless one is given).
+//! - `tags` is `null` on an untagged cluster; `db_names` is `null` on engines without dbs.
+//! - Resize, migrate and upgrade of a cluster that is not `online` answer 412 ("busy"), as do
+//!   pool, topic, user and db changes while the cluster is still `creating`/`forking`.
+//!   Resize and migrate changes become visible when the cluster is `online` again.
+//! - Features of other engines (pools on MySQL, eviction policy on PostgreSQL, …) answer 422
+//!   "operation is not supported for this cluster type", for reads too.
+//! - Names already taken (cluster, pool, topic, user, db) answer 422 "… name is not available".
+//! - Pool sizes share the primary's budget (25 connections per GiB, 3 reserved); storage never
+//!   shrinks; topic partitions only grow; maintenance hours are reported as `HH:MM:SS`.
+//!
 //! Use it in-process with [`MockServer::start`], or as the `dbaas-mock` binary.
 
 mod app;

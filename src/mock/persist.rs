@@ -16,7 +16,10 @@ pub struct Persister {
 
 impl Persister {
     pub fn new(path: PathBuf) -> Self {
-        Persister { path, saved_generation: tokio::sync::Mutex::new(None) }
+        Persister {
+            path,
+            saved_generation: tokio::sync::Mutex::new(None),
+        }
     }
 
     /// The stored data, or `None` when the file does not exist yet.
@@ -25,12 +28,16 @@ impl Persister {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                return Err(e).with_context(|| format!("reading state file {}", self.path.display()))
+                return Err(e)
+                    .with_context(|| format!("reading state file {}", self.path.display()))
             }
         };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .with_context(|| format!("state file {} is not a dbaas-mock state", self.path.display()))
+        serde_json::from_slice(&bytes).map(Some).with_context(|| {
+            format!(
+                "state file {} is not a dbaas-mock state",
+                self.path.display()
+            )
+        })
     }
 
     /// Writes `snapshot()` unless `generation` was written already. The snapshot is taken under

@@ -26,7 +26,10 @@ const MODES: [&str; 3] = ["session", "transaction", "statement"];
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/v2/databases/:id/pools", get(list).post(create))
-        .route("/v2/databases/:id/pools/:name", get(show).put(update).delete(destroy))
+        .route(
+            "/v2/databases/:id/pools/:name",
+            get(show).put(update).delete(destroy),
+        )
 }
 
 /// A pool as the API returns it; it connects as its user, or as the primary user when the pool
@@ -66,7 +69,7 @@ fn unsupported(cluster: &Cluster) -> ApiError {
     ))
 }
 
-fn pg_cluster<'a>(cluster: &'a Cluster) -> ApiResult<&'a Cluster> {
+fn pg_cluster(cluster: &Cluster) -> ApiResult<&Cluster> {
     if cluster.engine.is_postgres() {
         Ok(cluster)
     } else {
@@ -112,11 +115,18 @@ fn parse_spec(body: &Object) -> ApiResult<PoolSpec> {
     }
     let size = json::required_int(body, "size", "size")?;
     if size < 1 {
-        return Err(ApiError::unprocessable(format!("size must be at least 1, got {size}")));
+        return Err(ApiError::unprocessable(format!(
+            "size must be at least 1, got {size}"
+        )));
     }
     let db = json::required_str(body, "db", "db")?;
     let user = json::optional_str(body, "user", "user")?.filter(|u| !u.is_empty());
-    Ok(PoolSpec { mode: mode.to_string(), size, db: db.to_string(), user: user.map(str::to_string) })
+    Ok(PoolSpec {
+        mode: mode.to_string(),
+        size,
+        db: db.to_string(),
+        user: user.map(str::to_string),
+    })
 }
 
 /// Checks the spec against the cluster; `replacing` is the pool being updated.
@@ -153,7 +163,9 @@ fn check_spec(cluster: &Cluster, spec: &PoolSpec, replacing: Option<&str>) -> Ap
 
 fn check_pool_name(name: &str) -> ApiResult<()> {
     let valid = (3..=60).contains(&name.chars().count())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid {
         Ok(())
     } else {
@@ -193,7 +205,11 @@ async fn show(
     Ok(json::respond(StatusCode::OK, json!({ "pool": pool })))
 }
 
-async fn create(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
+async fn create(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body = json::parse_object(&body)?;
     let name = json::required_str(&body, "name", "name")?.to_string();
     check_pool_name(&name)?;
@@ -207,7 +223,13 @@ async fn create(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes
             )));
         }
         check_spec(cluster, &spec, None)?;
-        let pool = Pool { name, mode: spec.mode, size: spec.size, db: spec.db, user: spec.user };
+        let pool = Pool {
+            name,
+            mode: spec.mode,
+            size: spec.size,
+            db: spec.db,
+            user: spec.user,
+        };
         let rendered = render(cluster, &store.data.account, &pool);
         store.cluster_mut(&id)?.pools.push(pool);
         Ok(rendered)
@@ -275,8 +297,14 @@ mod tests {
     fn spec_validation_names_the_field() {
         let parse = |v: Value| parse_spec(v.as_object().unwrap()).err().map(|e| e.message);
         assert!(parse(json!({"mode": "transaction", "size": 10, "db": "defaultdb"})).is_none());
-        assert!(parse(json!({"mode": "pooling", "size": 10, "db": "d"})).unwrap().contains("mode"));
-        assert!(parse(json!({"mode": "session", "size": 0, "db": "d"})).unwrap().contains("size"));
-        assert!(parse(json!({"mode": "session", "size": 1})).unwrap().contains("db"));
+        assert!(parse(json!({"mode": "pooling", "size": 10, "db": "d"}))
+            .unwrap()
+            .contains("mode"));
+        assert!(parse(json!({"mode": "session", "size": 0, "db": "d"}))
+            .unwrap()
+            .contains("size"));
+        assert!(parse(json!({"mode": "session", "size": 1}))
+            .unwrap()
+            .contains("db"));
     }
 }

@@ -29,7 +29,10 @@ impl Property {
     pub fn from_schema(schema: &Value) -> Property {
         let types = match schema.get("type") {
             Some(Value::String(t)) => vec![t.clone()],
-            Some(Value::Array(ts)) => ts.iter().filter_map(|t| t.as_str().map(str::to_string)).collect(),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         };
         let number = |key: &str| schema.get(key).and_then(Value::as_f64);
@@ -45,7 +48,9 @@ impl Property {
                 .get("pattern")
                 .and_then(Value::as_str)
                 .map(|p| Regex::new(p).expect("contract patterns are valid regexes")),
-            items: schema.get("items").map(|items| Box::new(Property::from_schema(items))),
+            items: schema
+                .get("items")
+                .map(|items| Box::new(Property::from_schema(items))),
             max_items: size("maxItems"),
             properties: schema
                 .get("properties")
@@ -87,10 +92,16 @@ impl Property {
         if let Some(s) = value.as_str() {
             let length = s.chars().count();
             if self.min_length.is_some_and(|min| length < min) {
-                return invalid(format!("must be at least {} characters", self.min_length.unwrap_or(0)));
+                return invalid(format!(
+                    "must be at least {} characters",
+                    self.min_length.unwrap_or(0)
+                ));
             }
             if self.max_length.is_some_and(|max| length > max) {
-                return invalid(format!("must be at most {} characters", self.max_length.unwrap_or(0)));
+                return invalid(format!(
+                    "must be at most {} characters",
+                    self.max_length.unwrap_or(0)
+                ));
             }
             if let Some(pattern) = &self.pattern {
                 if !pattern.is_match(s) {
@@ -100,7 +111,10 @@ impl Property {
         }
         if let Some(items) = value.as_array() {
             if self.max_items.is_some_and(|max| items.len() > max) {
-                return invalid(format!("allows at most {} items", self.max_items.unwrap_or(0)));
+                return invalid(format!(
+                    "allows at most {} items",
+                    self.max_items.unwrap_or(0)
+                ));
             }
             if let Some(item_schema) = &self.items {
                 for (i, item) in items.iter().enumerate() {
@@ -148,4 +162,3 @@ fn same_value(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
-

@@ -51,7 +51,12 @@ impl MockServer {
         let routes = Arc::new(Routes::new(&app));
         let stop = CancellationToken::new();
         let accept_loop = tokio::spawn(accept_connections(listener, routes, stop.clone()));
-        Ok(MockServer { addr, app, stop, accept_loop: Some(accept_loop) })
+        Ok(MockServer {
+            addr,
+            app,
+            stop,
+            accept_loop: Some(accept_loop),
+        })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234`.
@@ -104,7 +109,10 @@ impl Routes {
             .method_not_allowed_fallback(method_not_allowed)
             .layer(from_fn_with_state(Arc::clone(app), gateway))
             .with_state(Arc::clone(app));
-        Routes { api, controls: controls::routes(Arc::clone(app)) }
+        Routes {
+            api,
+            controls: controls::routes(Arc::clone(app)),
+        }
     }
 
     async fn dispatch(&self, request: Request<Incoming>) -> Result<Response, ConnectionDropped> {
@@ -180,8 +188,8 @@ async fn serve_connection(stream: TcpStream, routes: Arc<Routes>, stop: Cancella
         let routes = Arc::clone(&routes);
         async move { routes.dispatch(request).await }
     });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service);
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => log_connection_end(result),

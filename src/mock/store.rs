@@ -205,7 +205,9 @@ impl Cluster {
         let delay = match self.status {
             ClusterStatus::Online => None,
             ClusterStatus::Creating | ClusterStatus::Forking => Some(settings.provision_delay_ms),
-            ClusterStatus::Resizing | ClusterStatus::Migrating => Some(settings.transition_delay_ms),
+            ClusterStatus::Resizing | ClusterStatus::Migrating => {
+                Some(settings.transition_delay_ms)
+            }
         };
         if let Some(delay) = delay {
             if self.settles && now_ms.saturating_sub(self.status_since_ms) >= delay {
@@ -265,9 +267,7 @@ pub struct Ids {
 impl Ids {
     fn new(seed: Option<u64>, serial: u64) -> Self {
         let rng = match seed {
-            Some(seed) => {
-                StdRng::seed_from_u64(seed ^ serial.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-            }
+            Some(seed) => StdRng::seed_from_u64(seed ^ serial.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             None => StdRng::from_entropy(),
         };
         Ids { rng }
@@ -319,7 +319,12 @@ impl Store {
             default_vpcs: BTreeMap::new(),
         };
         Store {
-            data: StoreData { account, clusters: Vec::new(), tags: Vec::new(), serial: 0 },
+            data: StoreData {
+                account,
+                clusters: Vec::new(),
+                tags: Vec::new(),
+                serial: 0,
+            },
             ids,
             now_ms: 0,
             generation: 0,
@@ -329,7 +334,20 @@ impl Store {
     /// A store loaded from a state file.
     pub fn from_data(data: StoreData, seed: Option<u64>) -> Self {
         let ids = Ids::new(seed, data.serial);
-        Store { data, ids, now_ms: 0, generation: 0 }
+        Store {
+            data,
+            ids,
+            now_ms: 0,
+            generation: 0,
+        }
+    }
+
+    /// Empties the store (fresh account, no clusters or tags) as a change, so that it is persisted.
+    pub fn clear(&mut self, seed: Option<u64>) {
+        let generation = self.generation;
+        *self = Store::new(seed);
+        self.generation = generation;
+        self.touch();
     }
 
     /// Counts a change, so that it is persisted.
@@ -402,7 +420,10 @@ pub fn timestamp(ms: u64) -> String {
     let seconds = i64::try_from(ms / 1000).unwrap_or(i64::MAX);
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
 }
 
@@ -447,7 +468,10 @@ mod tests {
             status: ClusterStatus::Resizing,
             status_since_ms: 1_000,
             settles: true,
-            pending: Some(PendingChange { size: Some("db-s-2vcpu-4gb".into()), ..Default::default() }),
+            pending: Some(PendingChange {
+                size: Some("db-s-2vcpu-4gb".into()),
+                ..Default::default()
+            }),
             users: Vec::new(),
             dbs: Vec::new(),
             pools: Vec::new(),

@@ -22,13 +22,17 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/v2/tags", get(list).post(create))
         .route("/v2/tags/:name", get(show).delete(destroy))
-        .route("/v2/tags/:name/resources", post(tag_resources).delete(untag_resources))
+        .route(
+            "/v2/tags/:name/resources",
+            post(tag_resources).delete(untag_resources),
+        )
 }
 
 /// Tag names: letters, digits, `:`, `-` and `_`, at most 255 characters.
 pub fn validate_tag_name(name: &str, path: &str) -> ApiResult<()> {
     static TAG: OnceLock<Regex> = OnceLock::new();
-    let pattern = TAG.get_or_init(|| Regex::new(r"^[a-zA-Z0-9_:\-]{1,255}$").expect("valid tag pattern"));
+    let pattern =
+        TAG.get_or_init(|| Regex::new(r"^[a-zA-Z0-9_:\-]{1,255}$").expect("valid tag pattern"));
     if pattern.is_match(name) {
         Ok(())
     } else {
@@ -61,10 +65,19 @@ fn render(store: &Store, name: &str) -> Value {
 }
 
 async fn list(State(app): State<Arc<App>>) -> Response {
-    let tags: Vec<Value> =
-        app.read(|store| store.data.tags.iter().map(|name| render(store, name)).collect());
+    let tags: Vec<Value> = app.read(|store| {
+        store
+            .data
+            .tags
+            .iter()
+            .map(|name| render(store, name))
+            .collect()
+    });
     let total = tags.len();
-    json::respond(StatusCode::OK, json!({ "tags": tags, "links": {}, "meta": { "total": total } }))
+    json::respond(
+        StatusCode::OK,
+        json!({ "tags": tags, "links": {}, "meta": { "total": total } }),
+    )
 }
 
 async fn create(State(app): State<Arc<App>>, body: Bytes) -> ApiResult<Response> {
@@ -138,10 +151,17 @@ async fn tag_resources(
     let ids = parse_resources(&body)?;
     app.write(|store| {
         if !store.data.tags.contains(&name) {
-            return Err(ApiError::not_found_because(format!("tag {name:?} does not exist")));
+            return Err(ApiError::not_found_because(format!(
+                "tag {name:?} does not exist"
+            )));
         }
         check_clusters_exist(store, &ids)?;
-        for cluster in store.data.clusters.iter_mut().filter(|c| ids.contains(&c.id)) {
+        for cluster in store
+            .data
+            .clusters
+            .iter_mut()
+            .filter(|c| ids.contains(&c.id))
+        {
             if !cluster.tags.contains(&name) {
                 cluster.tags.push(name.clone());
             }
@@ -159,10 +179,17 @@ async fn untag_resources(
     let ids = parse_resources(&body)?;
     app.write(|store| {
         if !store.data.tags.contains(&name) {
-            return Err(ApiError::not_found_because(format!("tag {name:?} does not exist")));
+            return Err(ApiError::not_found_because(format!(
+                "tag {name:?} does not exist"
+            )));
         }
         check_clusters_exist(store, &ids)?;
-        for cluster in store.data.clusters.iter_mut().filter(|c| ids.contains(&c.id)) {
+        for cluster in store
+            .data
+            .clusters
+            .iter_mut()
+            .filter(|c| ids.contains(&c.id))
+        {
             cluster.tags.retain(|t| t != &name);
         }
         Ok(())
@@ -187,7 +214,10 @@ mod tests {
     fn tag_names() {
         assert!(validate_tag_name("env:prod_1-a", "tags[0]").is_ok());
         assert!(validate_tag_name("", "tags[0]").is_err());
-        assert!(validate_tag_name("has space", "tags[0]").unwrap_err().message.contains("tags[0]"));
+        assert!(validate_tag_name("has space", "tags[0]")
+            .unwrap_err()
+            .message
+            .contains("tags[0]"));
         assert!(validate_tag_name(&"a".repeat(256), "tags[0]").is_err());
     }
 }

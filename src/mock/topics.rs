@@ -29,7 +29,10 @@ const DEFAULT_REPLICATION: i64 = 2;
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/v2/databases/:id/topics", get(list).post(create))
-        .route("/v2/databases/:id/topics/:name", get(show).put(update).delete(destroy))
+        .route(
+            "/v2/databases/:id/topics/:name",
+            get(show).put(update).delete(destroy),
+        )
 }
 
 /// `kafka_topic_config` from the contract. Its `compression_type` enum spells `lz4` as `Iz4`
@@ -125,7 +128,9 @@ fn check_name(name: &str) -> ApiResult<()> {
     let valid = (1..=249).contains(&name.len())
         && name != "."
         && name != ".."
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if valid {
         Ok(())
     } else {
@@ -172,7 +177,13 @@ fn parse_config(body: &Object) -> ApiResult<Map<String, Value>> {
 async fn list(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
     let topics = app.read(|store| {
         let cluster = kafka_cluster(store.cluster(&id)?)?;
-        Ok::<_, ApiError>(cluster.topics.iter().map(render_summary).collect::<Vec<_>>())
+        Ok::<_, ApiError>(
+            cluster
+                .topics
+                .iter()
+                .map(render_summary)
+                .collect::<Vec<_>>(),
+        )
     })?;
     Ok(json::respond(StatusCode::OK, json!({ "topics": topics })))
 }
@@ -209,8 +220,7 @@ async fn create(
     let partition_count = json::optional_int(&body, "partition_count", "partition_count")?
         .unwrap_or(DEFAULT_PARTITIONS);
     check_partitions(partition_count)?;
-    let replication_factor =
-        json::optional_int(&body, "replication_factor", "replication_factor")?;
+    let replication_factor = json::optional_int(&body, "replication_factor", "replication_factor")?;
     let config = parse_config(&body)?;
     let topic = app.write(|store| {
         let now = store.now_ms;
@@ -237,7 +247,10 @@ async fn create(
         cluster.topics.push(topic);
         Ok(rendered)
     })?;
-    Ok(json::respond(StatusCode::CREATED, json!({ "topic": topic })))
+    Ok(json::respond(
+        StatusCode::CREATED,
+        json!({ "topic": topic }),
+    ))
 }
 
 async fn update(
@@ -255,8 +268,7 @@ async fn update(
     if let Some(count) = partition_count {
         check_partitions(count)?;
     }
-    let replication_factor =
-        json::optional_int(&body, "replication_factor", "replication_factor")?;
+    let replication_factor = json::optional_int(&body, "replication_factor", "replication_factor")?;
     let config = parse_config(&body)?;
     let topic = app.write(|store| {
         let now = store.now_ms;
@@ -336,11 +348,16 @@ mod tests {
     #[test]
     fn config_values_are_validated() {
         let parse = |v: Value| parse_config(v.as_object().unwrap());
-        assert!(parse(json!({"config": {"retention_ms": 1000, "compression_type": "lz4"}})).is_ok());
+        assert!(
+            parse(json!({"config": {"retention_ms": 1000, "compression_type": "lz4"}})).is_ok()
+        );
         let err = parse(json!({"config": {"cleanup_policy": "never"}})).unwrap_err();
         assert!(err.message.contains("config.cleanup_policy"));
         assert!(parse(json!({"config": {"min_insync_replicas": 0}})).is_err());
-        assert!(parse(json!({"config": {"retentionMS": 5}})).unwrap_err().message.contains("retentionMS"));
+        assert!(parse(json!({"config": {"retentionMS": 5}}))
+            .unwrap_err()
+            .message
+            .contains("retentionMS"));
     }
 
     #[test]

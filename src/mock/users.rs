@@ -30,7 +30,10 @@ pub fn routes() -> Router<Arc<App>> {
         )
         .route("/v2/databases/:id/users/:name/reset_auth", post(reset_auth))
         .route("/v2/databases/:id/dbs", get(list_dbs).post(add_db))
-        .route("/v2/databases/:id/dbs/:name", get(show_db).delete(delete_db))
+        .route(
+            "/v2/databases/:id/dbs/:name",
+            get(show_db).delete(delete_db),
+        )
 }
 
 /// A new user with a generated password (and, on Kafka, a client certificate and key).
@@ -48,7 +51,9 @@ pub fn new_user(engine: Engine, name: &str, role: UserRole, ids: &mut Ids) -> Db
         name: name.to_string(),
         role,
         password: ids.password(),
-        mysql_auth_plugin: engine.is_mysql().then(|| "caching_sha2_password".to_string()),
+        mysql_auth_plugin: engine
+            .is_mysql()
+            .then(|| "caching_sha2_password".to_string()),
         settings: None,
         access_cert,
         access_key,
@@ -86,7 +91,11 @@ pub fn render_users(cluster: &Cluster) -> Vec<Value> {
 }
 
 pub fn render_dbs(cluster: &Cluster) -> Vec<Value> {
-    cluster.dbs.iter().map(|name| json!({ "name": name })).collect()
+    cluster
+        .dbs
+        .iter()
+        .map(|name| json!({ "name": name }))
+        .collect()
 }
 
 fn users_unsupported(cluster: &Cluster) -> String {
@@ -134,10 +143,22 @@ fn parse_settings(body: &Object) -> ApiResult<Option<Value>> {
     let Some(settings) = json::optional_object(body, "settings", "settings")? else {
         return Ok(None);
     };
-    json::optional_bool(settings, "pg_allow_replication", "settings.pg_allow_replication")?;
+    json::optional_bool(
+        settings,
+        "pg_allow_replication",
+        "settings.pg_allow_replication",
+    )?;
     let enums: [(&str, &str, &[&str]); 2] = [
-        ("acl", "permission", &["admin", "consume", "produce", "produceconsume"]),
-        ("opensearch_acl", "permission", &["deny", "admin", "read", "readwrite", "write"]),
+        (
+            "acl",
+            "permission",
+            &["admin", "consume", "produce", "produceconsume"],
+        ),
+        (
+            "opensearch_acl",
+            "permission",
+            &["deny", "admin", "read", "readwrite", "write"],
+        ),
     ];
     for (list, field, allowed) in enums {
         for (i, entry) in json::optional_array(settings, list, &format!("settings.{list}"))?
@@ -158,10 +179,13 @@ fn parse_settings(body: &Object) -> ApiResult<Option<Value>> {
             }
         }
     }
-    if let Some(mongo) =
-        json::optional_object(settings, "mongo_user_settings", "settings.mongo_user_settings")?
-    {
-        if let Some(role) = json::optional_str(mongo, "role", "settings.mongo_user_settings.role")? {
+    if let Some(mongo) = json::optional_object(
+        settings,
+        "mongo_user_settings",
+        "settings.mongo_user_settings",
+    )? {
+        if let Some(role) = json::optional_str(mongo, "role", "settings.mongo_user_settings.role")?
+        {
             if !["readOnly", "readWrite", "dbAdmin"].contains(&role) {
                 return Err(ApiError::unprocessable(format!(
                     "settings.mongo_user_settings.role: {role:?} is not allowed; allowed values: readOnly, readWrite, dbAdmin"
@@ -183,12 +207,19 @@ async fn show_user(
 ) -> ApiResult<Response> {
     let user = app.read(|store| {
         let cluster = store.cluster(&id)?;
-        cluster.user(&name).map(render_user).ok_or_else(ApiError::not_found)
+        cluster
+            .user(&name)
+            .map(render_user)
+            .ok_or_else(ApiError::not_found)
     })?;
     Ok(json::respond(StatusCode::OK, json!({ "user": user })))
 }
 
-async fn add_user(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
+async fn add_user(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body = json::parse_object(&body)?;
     let name = json::required_str(&body, "name", "name")?.to_string();
     check_name(&name, "name")?;
@@ -197,7 +228,11 @@ async fn add_user(State(app): State<Arc<App>>, Path(id): Path<String>, body: Byt
     json::optional_bool(&body, "readonly", "readonly")?;
     let user = app.write(|store| {
         let super::store::Store { data, ids, .. } = store;
-        let cluster = data.clusters.iter_mut().find(|c| c.id == id).ok_or_else(ApiError::not_found)?;
+        let cluster = data
+            .clusters
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or_else(ApiError::not_found)?;
         if !cluster.engine.supports_users() {
             return Err(ApiError::unprocessable(users_unsupported(cluster)));
         }
@@ -227,8 +262,8 @@ async fn update_user(
     body: Bytes,
 ) -> ApiResult<Response> {
     let body = json::parse_object(&body)?;
-    let settings = parse_settings(&body)?
-        .ok_or_else(|| ApiError::unprocessable("settings is required"))?;
+    let settings =
+        parse_settings(&body)?.ok_or_else(|| ApiError::unprocessable("settings is required"))?;
     let user = app.write(|store| {
         let cluster = store.cluster_mut(&id)?;
         let user = cluster
@@ -252,7 +287,11 @@ async fn reset_auth(
     let auth_plugin = parse_auth_plugin(&body, "mysql_settings")?;
     let user = app.write(|store| {
         let super::store::Store { data, ids, .. } = store;
-        let cluster = data.clusters.iter_mut().find(|c| c.id == id).ok_or_else(ApiError::not_found)?;
+        let cluster = data
+            .clusters
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or_else(ApiError::not_found)?;
         let is_mysql = cluster.engine.is_mysql();
         let user = cluster
             .users
@@ -280,7 +319,11 @@ async fn delete_user(
                 "user {name:?} is the cluster's primary user and cannot be removed"
             )));
         }
-        if let Some(pool) = cluster.pools.iter().find(|p| p.user.as_deref() == Some(name.as_str())) {
+        if let Some(pool) = cluster
+            .pools
+            .iter()
+            .find(|p| p.user.as_deref() == Some(name.as_str()))
+        {
             return Err(ApiError::unprocessable(format!(
                 "user {name:?} is used by connection pool {:?}",
                 pool.name
@@ -309,12 +352,23 @@ async fn show_db(
 ) -> ApiResult<Response> {
     app.read(|store| {
         let cluster = store.cluster(&id)?;
-        cluster.dbs.contains(&name).then_some(()).ok_or_else(ApiError::not_found)
+        cluster
+            .dbs
+            .contains(&name)
+            .then_some(())
+            .ok_or_else(ApiError::not_found)
     })?;
-    Ok(json::respond(StatusCode::OK, json!({ "db": { "name": name } })))
+    Ok(json::respond(
+        StatusCode::OK,
+        json!({ "db": { "name": name } }),
+    ))
 }
 
-async fn add_db(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> ApiResult<Response> {
+async fn add_db(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body = json::parse_object(&body)?;
     let name = json::required_str(&body, "name", "name")?.to_string();
     check_name(&name, "name")?;
@@ -332,7 +386,10 @@ async fn add_db(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes
         cluster.dbs.push(name.clone());
         Ok(())
     })?;
-    Ok(json::respond(StatusCode::CREATED, json!({ "db": { "name": name } })))
+    Ok(json::respond(
+        StatusCode::CREATED,
+        json!({ "db": { "name": name } }),
+    ))
 }
 
 async fn delete_db(
@@ -365,20 +422,33 @@ mod tests {
     fn kafka_users_get_client_credentials_and_mysql_users_a_plugin() {
         let mut store = Store::new(Some(9));
         let kafka = new_user(Engine::Kafka, "app", UserRole::Normal, &mut store.ids);
-        assert!(kafka.access_cert.as_deref().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(kafka
+            .access_cert
+            .as_deref()
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(kafka.mysql_auth_plugin.is_none());
         let mysql = new_user(Engine::Mysql, "app", UserRole::Normal, &mut store.ids);
-        assert_eq!(mysql.mysql_auth_plugin.as_deref(), Some("caching_sha2_password"));
+        assert_eq!(
+            mysql.mysql_auth_plugin.as_deref(),
+            Some("caching_sha2_password")
+        );
         let rendered = render_user(&mysql);
-        assert_eq!(rendered["mysql_settings"]["auth_plugin"], "caching_sha2_password");
+        assert_eq!(
+            rendered["mysql_settings"]["auth_plugin"],
+            "caching_sha2_password"
+        );
         assert_eq!(rendered["role"], "normal");
     }
 
     #[test]
     fn settings_enums_are_checked() {
         let parse = |v: Value| parse_settings(v.as_object().unwrap());
-        assert!(parse(json!({"settings": {"acl": [{"topic": ".*", "permission": "admin"}]}})).is_ok());
-        let err = parse(json!({"settings": {"acl": [{"topic": ".*", "permission": "root"}]}})).unwrap_err();
+        assert!(
+            parse(json!({"settings": {"acl": [{"topic": ".*", "permission": "admin"}]}})).is_ok()
+        );
+        let err = parse(json!({"settings": {"acl": [{"topic": ".*", "permission": "root"}]}}))
+            .unwrap_err();
         assert!(err.message.contains("settings.acl[0].permission"));
         assert!(parse(json!({"settings": {"mongo_user_settings": {"role": "root"}}})).is_err());
         assert_eq!(parse(json!({})).unwrap(), None);

@@ -2125,7 +2125,10 @@ mod tests {
 
         let mut planned = prior.clone();
         planned.region = s("ams3");
-        let replace = plan_existing(&mut diags, &prior, &mut planned, &planned.clone());
+        let replace = {
+            let config = planned.clone();
+            plan_existing(&mut diags, &prior, &mut planned, &config)
+        };
         assert!(replace.is_empty());
         assert_eq!(planned.private_host, Value::Unknown);
         assert_eq!(planned.password, prior.password);
@@ -2139,14 +2142,21 @@ mod tests {
         let mut planned = prior.clone();
         planned.name = s("renamed");
         let mut diags = Diagnostics::default();
-        let replace = plan_existing(&mut diags, &prior, &mut planned, &planned.clone());
+        let replace = {
+            let config = planned.clone();
+            plan_existing(&mut diags, &prior, &mut planned, &config)
+        };
         assert_eq!(replace, vec![AttributePath::new("name")]);
 
         let mut planned = prior.clone();
         planned.engine = s("valkey");
         let mut redis = prior.clone();
         redis.engine = s("redis");
-        assert!(plan_existing(&mut diags, &redis, &mut planned, &planned.clone()).is_empty());
+        assert!({
+            let config = planned.clone();
+            plan_existing(&mut diags, &redis, &mut planned, &config)
+        }
+        .is_empty());
     }
 
     #[test]
@@ -2156,7 +2166,10 @@ mod tests {
         planned.version = s("15");
         planned.storage_size_mib = Value::Value(10240);
         let mut diags = Diagnostics::default();
-        plan_existing(&mut diags, &prior, &mut planned, &planned.clone());
+        {
+            let config = planned.clone();
+            plan_existing(&mut diags, &prior, &mut planned, &config)
+        };
         let attributes: Vec<String> = diags
             .errors
             .iter()

@@ -358,8 +358,7 @@ pub fn plan_new(mut planned: PoolState) -> PoolState {
 /// so they become unknown when `user` or `db_name` changes, and the password when `user` does.
 pub fn plan_existing(prior: &PoolState, planned: &mut PoolState) -> Vec<AttributePath> {
     let mut replace = plan::Replacements::default();
-    // An unknown `cluster_id` means the cluster itself is being replaced: so is the pool.
-    if plan::differs(&prior.cluster_id, &planned.cluster_id) {
+    if other_cluster(&prior.cluster_id, &planned.cluster_id) {
         replace.add("cluster_id");
     }
     if plan::differs(&prior.name, &planned.name) {
@@ -377,6 +376,15 @@ pub fn plan_existing(prior: &PoolState, planned: &mut PoolState) -> Vec<Attribut
         planned.password = Value::Unknown;
     }
     Vec::new()
+}
+
+/// Whether `planned` names another cluster than `prior`. UUIDs compare without regard to
+/// case; an unknown ID means the cluster itself is being replaced, and its children with it.
+pub fn other_cluster(prior: &Value<String>, planned: &Value<String>) -> bool {
+    match (prior, planned) {
+        (Value::Value(a), Value::Value(b)) => !same_ignoring_case(a, b),
+        _ => plan::differs(prior, planned),
+    }
 }
 
 /// Whether the update needs a `PUT` (a change of `timeouts` alone does not).
@@ -1143,6 +1151,11 @@ mod tests {
             ..existing()
         };
         assert_eq!(plan_existing(&prior, &mut moved), vec![at("cluster_id")]);
+        let mut upper = PoolState {
+            cluster_id: s(&CLUSTER.to_ascii_uppercase()),
+            ..existing()
+        };
+        assert!(plan_existing(&prior, &mut upper).is_empty());
         let mut same = existing();
         assert!(plan_existing(&prior, &mut same).is_empty());
         assert!(!needs_put(&prior, &same));

@@ -28,16 +28,16 @@ use crate::api::models::FirewallRule;
 use crate::api::{ApiError, Client};
 use crate::framework::diag::DiagExt;
 use crate::framework::duration::format_duration;
+use crate::framework::import;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::stop::stop_token;
 use crate::framework::timeouts::{
     timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, Timeouts,
 };
 use crate::framework::validate::{self, uuid_regex};
-use crate::framework::{import, plan};
 use crate::provider::ProviderData;
 
-use super::database_connection_pool::retry_while_busy;
+use super::database_connection_pool::{other_cluster, retry_while_busy};
 use super::schema_util::{computed, required};
 
 /// Rule types, in the API's spelling.
@@ -501,8 +501,7 @@ pub fn plan_new(mut planned: FirewallState) -> FirewallState {
 /// Adjusts the plan for an existing firewall; returns the attributes that force replacement.
 /// The details stay known unless the rule set changes (or is not known yet).
 pub fn plan_existing(prior: &FirewallState, planned: &mut FirewallState) -> Vec<AttributePath> {
-    // An unknown `cluster_id` means the cluster itself is being replaced.
-    if plan::differs(&prior.cluster_id, &planned.cluster_id) {
+    if other_cluster(&prior.cluster_id, &planned.cluster_id) {
         return vec![at("cluster_id")];
     }
     let unchanged = match (known_rules(&prior.rule), known_rules(&planned.rule)) {

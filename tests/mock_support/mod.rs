@@ -34,7 +34,12 @@ impl Reply {
 
     /// Asserts the status, printing the body on failure.
     pub fn expect(self, status: u16) -> Reply {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self
     }
 }
@@ -67,7 +72,9 @@ impl Mock {
 
     /// An authenticated API request.
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.try_call(method, path, body, Some(TOKEN)).await.expect("request completes")
+        self.try_call(method, path, body, Some(TOKEN))
+            .await
+            .expect("request completes")
     }
 
     pub async fn try_call(
@@ -92,10 +99,17 @@ impl Mock {
             Value::Null
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("response body is not JSON: {}", String::from_utf8_lossy(&bytes))
+                panic!(
+                    "response body is not JSON: {}",
+                    String::from_utf8_lossy(&bytes)
+                )
             })
         };
-        Ok(Reply { status, headers, body })
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -120,20 +134,35 @@ impl Mock {
 
     /// A `/_mock` control request (no token).
     pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.try_call(method, path, body, None).await.expect("control request completes")
+        self.try_call(method, path, body, None)
+            .await
+            .expect("control request completes")
     }
 
     pub async fn settings(&self, patch: Value) -> Value {
-        self.control(Method::PATCH, "/_mock/settings", Some(patch)).await.expect(200).body
+        self.control(Method::PATCH, "/_mock/settings", Some(patch))
+            .await
+            .expect(200)
+            .body
     }
 
     pub async fn fault(&self, fault: Value) -> Value {
-        self.control(Method::POST, "/_mock/faults", Some(fault)).await.expect(201).body
+        self.control(Method::POST, "/_mock/faults", Some(fault))
+            .await
+            .expect(201)
+            .body
     }
 
     pub async fn requests(&self) -> Vec<Value> {
-        let log = self.control(Method::GET, "/_mock/requests", None).await.expect(200).body;
-        log["requests"].as_array().expect("requests is an array").clone()
+        let log = self
+            .control(Method::GET, "/_mock/requests", None)
+            .await
+            .expect(200)
+            .body;
+        log["requests"]
+            .as_array()
+            .expect("requests is an array")
+            .clone()
     }
 
     /// Creates a cluster and returns it (the `database` object of the 201).
@@ -146,12 +175,19 @@ impl Mock {
     /// A small PostgreSQL cluster, waited for until online.
     pub async fn online_cluster(&self, name: &str, engine: &str) -> Value {
         let body = match engine {
-            "kafka" => json!({"name": name, "engine": "kafka", "region": "nyc3", "size": "gd-2vcpu-8gb", "num_nodes": 3}),
-            "opensearch" => json!({"name": name, "engine": "opensearch", "region": "nyc3", "size": "db-s-1vcpu-2gb", "num_nodes": 1}),
-            other => json!({"name": name, "engine": other, "region": "nyc3", "size": "db-s-1vcpu-2gb", "num_nodes": 1}),
+            "kafka" => {
+                json!({"name": name, "engine": "kafka", "region": "nyc3", "size": "gd-2vcpu-8gb", "num_nodes": 3})
+            }
+            "opensearch" => {
+                json!({"name": name, "engine": "opensearch", "region": "nyc3", "size": "db-s-1vcpu-2gb", "num_nodes": 1})
+            }
+            other => {
+                json!({"name": name, "engine": other, "region": "nyc3", "size": "db-s-1vcpu-2gb", "num_nodes": 1})
+            }
         };
         let cluster = self.create_cluster(body).await;
-        self.wait_for_status(cluster["id"].as_str().unwrap(), "online").await
+        self.wait_for_status(cluster["id"].as_str().unwrap(), "online")
+            .await
     }
 
     /// Polls the cluster until it reports `status` (generous deadline; never a timing assertion).
@@ -195,9 +231,14 @@ pub fn assert_valid(name: &str, instance: &Value) {
         .unwrap_or_else(|e| panic!("schema {name} does not compile: {e}"));
     let errors: Vec<String> = match compiled.validate(instance) {
         Ok(()) => return,
-        Err(errors) => errors.map(|e| format!("{} at {}", e, e.instance_path)).collect(),
+        Err(errors) => errors
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect(),
     };
-    panic!("response does not match schema {name}:\n{}\n{instance:#}", errors.join("\n"));
+    panic!(
+        "response does not match schema {name}:\n{}\n{instance:#}",
+        errors.join("\n")
+    );
 }
 
 /// Asserts a contract error body with the given status id.
@@ -206,7 +247,9 @@ pub fn assert_error(reply: &Reply, status: u16, id: &str) {
     assert_valid("error", &reply.body);
     assert_eq!(reply.body["id"], id);
     assert!(
-        reply.body["request_id"].as_str().is_some_and(|r| !r.is_empty()),
+        reply.body["request_id"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
         "error bodies carry a request_id: {}",
         reply.body
     );
