@@ -84,7 +84,14 @@ export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 # Passed through the environment, not -var, so the token never appears in a process list.
 export TF_VAR_api_endpoint="$MOCK_URL" TF_VAR_token="$DEMO_TOKEN"
 
-tf() { "$TERRAFORM_BIN" -chdir="$WORK/quickstart" "$@"; }
+# Colour only for a terminal, so that a piped or logged demo stays readable.
+COLOR_FLAGS=()
+[ -t 1 ] || COLOR_FLAGS=(-no-color)
+tf() {
+    local subcommand="$1"
+    shift
+    "$TERRAFORM_BIN" -chdir="$WORK/quickstart" "$subcommand" ${COLOR_FLAGS[@]+"${COLOR_FLAGS[@]}"} "$@"
+}
 
 log "terraform apply"
 tf apply -input=false -auto-approve

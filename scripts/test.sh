@@ -34,10 +34,10 @@ log "$(cargo --version), $(protoc --version)"
 log "cargo build --all-targets"
 cargo build --all-targets
 
-log "cargo test --all-targets"
-cargo test --all-targets -- "$@"
+log "cargo test --all-targets --no-fail-fast"
+cargo test --all-targets --no-fail-fast -- "$@"
 
-log "cargo test --doc"
-cargo test --doc -- "$@"
+log "cargo test --doc --no-fail-fast"
+cargo test --doc --no-fail-fast -- "$@"
 
 log "all tests passed"

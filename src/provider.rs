@@ -228,7 +228,7 @@ pub fn check_endpoint(endpoint: &str) -> Result<String, String> {
             url.scheme()
         ));
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    if url.host_str().map_or(true, str::is_empty) {
         return Err(format!("{endpoint:?} has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {

@@ -458,3 +458,64 @@ fn many_changes_to_one_busy_cluster_all_go_through() {
     tf.destroy();
     assert_eq!(mock.cluster_count(), 0);
 }
+
+#[test]
+fn an_existing_pool_is_not_taken_over_silently() {
+    let mock = Mock::start(&[]);
+    let tf = Terraform::new(&mock);
+    let state = tf.step(&pg_cluster());
+    let cluster_id = str_attr(state_values(&state, CLUSTER), "id").to_string();
+    let status = v2(
+        &mock,
+        Method::POST,
+        &format!("/v2/databases/{cluster_id}/pools"),
+        Some(json!({"name": "acc-pool", "mode": "session", "size": 4, "db": "defaultdb"})),
+    );
+    assert_eq!(status, StatusCode::CREATED);
+
+    tf.write_config(&format!("{}\n{}", pg_cluster(), backend_pool(&[])));
+    let error = tf.apply_expect_error();
+    error.assert_mentions("already has a connection pool named \"acc-pool\"");
+    error.assert_mentions(&format!("terraform import <address> {cluster_id},acc-pool"));
+    error.assert_no_backtrace();
+    let stored = stored_pool(&mock, &cluster_id, "acc-pool");
+    assert_eq!(stored["size"], 4, "the existing pool must be left alone");
+
+    // Imported, its differences from the configuration are an in-place update.
+    tf.import(POOL, &format!("{cluster_id},acc-pool"));
+    tf.plan().assert_update(POOL);
+    tf.apply();
+    tf.assert_plan_empty();
+    assert_eq!(stored_pool(&mock, &cluster_id, "acc-pool")["size"], 10);
+    tf.destroy();
+    assert_eq!(mock.cluster_count(), 0);
+}
+
+#[test]
+fn a_lost_create_response_neither_orphans_nor_duplicates_the_pool() {
+    let mock = Mock::start(&[]);
+    let tf = Terraform::new(&mock);
+    let state = tf.step(&pg_cluster());
+    let cluster_id = str_attr(state_values(&state, CLUSTER), "id").to_string();
+    // The pool is created, but the connection drops before the answer arrives.
+    mock.add_fault(json!({
+        "method": "POST",
+        "path": "/v2/databases/*/pools",
+        "kind": "drop_after_handling",
+        "count": 1,
+    }));
+    let state = tf.step(&format!("{}\n{}", pg_cluster(), backend_pool(&[])));
+    assert_eq!(
+        str_attr(state_values(&state, POOL), "id"),
+        format!("{cluster_id},acc-pool")
+    );
+    assert_eq!(stored_pools(&mock, &cluster_id).len(), 1);
+    assert_eq!(
+        requests_to(&mock, "POST", "/pools").len(),
+        1,
+        "the create must not be sent twice:\n{}",
+        mock.request_summary()
+    );
+    tf.destroy();
+    assert_eq!(mock.cluster_count(), 0);
+}

@@ -329,70 +329,37 @@ fn bad_inputs_fail_at_plan_naming_the_attribute() {
     let mock = Mock::start(&[]);
     let tf = Terraform::new(&mock);
     let cluster_id = lit("9cc10173-e9ea-4176-9dbc-a4cee4c4ff30");
-    let cases: Vec<(&str, String, Vec<(&str, String)>, &str)> = vec![
+    tf.write_config(&firewall(&lit("cluster-1"), &[("tag", lit("web"))], ""));
+    let error = tf.plan_expect_error();
+    error.assert_mentions("Invalid cluster_id");
+    error.assert_mentions("`cluster_id` must be a UUID");
+    error.assert_no_backtrace();
+
+    // (rule type, rule value, diagnostic summary, words of its detail); no type means no rule.
+    let cases = [
+        (None, "", "Missing rule", "At least one `rule`"),
         (
-            "Invalid cluster_id",
-            lit("cluster-1"),
-            vec![("tag", lit("web"))],
-            "`cluster_id`",
-        ),
-        (
-            "Missing rule",
-            cluster_id.clone(),
-            vec![],
-            "At least one `rule`",
-        ),
-        (
+            Some("vpc"),
+            "x",
             "Invalid rule.type",
-            cluster_id.clone(),
-            vec![("vpc", lit("x"))],
-            "`rule.type`",
+            "`rule.type` must be one of",
         ),
+        (Some("ip_addr"), "300.1.1.1", "Invalid rule.value", "IPv4"),
+        (Some("ip_addr"), "2001:db8::1", "Invalid rule.value", "IPv6"),
         (
+            Some("ip_addr"),
+            "10.0.0.1/24",
             "Invalid rule.value",
-            cluster_id.clone(),
-            vec![("ip_addr", lit("300.1.1.1"))],
-            "IPv4",
-        ),
-        (
-            "Invalid rule.value",
-            cluster_id.clone(),
-            vec![("ip_addr", lit("2001:db8::1"))],
-            "IPv6",
-        ),
-        (
-            "Invalid rule.value",
-            cluster_id.clone(),
-            vec![("ip_addr", lit("10.0.0.1/24"))],
             "10.0.0.0/24",
         ),
-        (
-            "Invalid rule.value",
-            cluster_id.clone(),
-            vec![("droplet", lit("web-1"))],
-            "Droplet ID",
-        ),
-        (
-            "Invalid rule.value",
-            cluster_id.clone(),
-            vec![("k8s", lit("abc"))],
-            "Kubernetes",
-        ),
-        (
-            "Invalid rule.value",
-            cluster_id.clone(),
-            vec![("app", lit("abc"))],
-            "App Platform",
-        ),
-        (
-            "Invalid rule.value",
-            cluster_id.clone(),
-            vec![("tag", lit("has space"))],
-            "tag name",
-        ),
+        (Some("droplet"), "web-1", "Invalid rule.value", "Droplet ID"),
+        (Some("k8s"), "abc", "Invalid rule.value", "Kubernetes"),
+        (Some("app"), "abc", "Invalid rule.value", "App Platform"),
+        (Some("tag"), "has space", "Invalid rule.value", "tag name"),
     ];
-    for (summary, on, rules, detail) in cases {
-        tf.write_config(&firewall(&on, &rules, ""));
+    for (rule_type, value, summary, detail) in cases {
+        let rules: Vec<(&str, String)> = rule_type.map(|t| (t, lit(value))).into_iter().collect();
+        tf.write_config(&firewall(&cluster_id, &rules, ""));
         let error = tf.plan_expect_error();
         error.assert_mentions(summary);
         error.assert_mentions(detail);

@@ -1403,3 +1403,50 @@ async fn the_budget_is_recorded_from_every_response_and_a_comfortable_one_is_not
     assert!((4806..=4816).contains(&status.remaining), "{status:?}");
     assert!(status.resets_in.unwrap() > Duration::from_secs(3000));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Futures must be Send: the provider awaits them inside `async_trait` methods.
+// ---------------------------------------------------------------------------------------------
+
+fn assert_send<T: Send>(_: T) {}
+
+#[test]
+fn the_public_futures_are_send() {
+    let client = Client::new(ClientConfig {
+        token: TOKEN.into(),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let (schedule, cancel, deadline) = (
+        PollSchedule::default(),
+        CancellationToken::new(),
+        far_deadline(),
+    );
+    let request = create_request("main");
+    assert_send(client.clusters().create(&request));
+    assert_send(
+        client
+            .clusters()
+            .wait_online("c1", &schedule, deadline, &cancel),
+    );
+    assert_send(
+        client
+            .clusters()
+            .wait_until("c1", &schedule, deadline, &cancel, |c| c.num_nodes == 3),
+    );
+    assert_send(
+        client
+            .clusters()
+            .wait_deleted("c1", &schedule, deadline, &cancel),
+    );
+    assert_send(
+        client
+            .topics("c1")
+            .wait_active("events", &schedule, deadline, &cancel),
+    );
+    assert_send(client.pools("c1").create(&CreatePoolRequest::default()));
+    assert_send(client.tags().untag_resources("t", &[]));
+    assert_send(poll_until(&schedule, deadline, &cancel, true, || async {
+        Ok(Poll::Ready(()))
+    }));
+}

@@ -457,12 +457,14 @@ impl Client {
                     tokio::time::sleep(wait).await;
                 }
                 Ok(None) => return Err(error),
-                Err(lookup_error) => return Err(with_note(
-                    error,
-                    &format!(
+                Err(lookup_error) => {
+                    return Err(with_note(
+                        error,
+                        &format!(
                         "{what} may have been created anyway; looking it up failed: {lookup_error}"
                     ),
-                )),
+                    ))
+                }
             }
         }
     }

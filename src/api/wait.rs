@@ -11,16 +11,17 @@
 //!
 //! Terraform creates many clusters at once, and each create waits for `online`. One `GET` per
 //! cluster per round would spend the rate-limit budget on nothing but waiting, so the cluster
-//! waits ([`Clusters::wait_until`] and [`Clusters::wait_online`]) share a [`ClusterListWatch`]
+//! waits ([`Clusters::wait_until`] and [`Clusters::wait_online`]) share one cluster-list watch
 //! per [`Client`] (all clones included):
 //!
 //! - Every wait in progress is registered, and the watch keeps the latest `GET /v2/databases`
 //!   snapshot with the instant its request was *sent*.
-//! - At each of its checks, a waiter first looks for a snapshot sent after its own previous
-//!   check started (after the wait started, for its first check), so that it never reads a
-//!   state older than one it has already seen or than the call that started the wait. If
-//!   there is one, it is used: no request.
-//! - Otherwise, if other waiters are registered, the waiter takes the fetch lock, checks again
+//! - Each waiter remembers when the newest data it has seen was requested (at first, when the
+//!   wait started). At each check it reuses the shared snapshot if that was requested strictly
+//!   later, so every check sees newer data than the one before, and never data older than the
+//!   call that started the wait (an `online` read before a resize began cannot end the wait).
+//!   Then there is no request at all.
+//! - Otherwise, if other waiters are registered, the waiter takes the fetch lock, looks again
 //!   (another waiter may just have fetched), and only then lists the clusters and publishes the
 //!   snapshot (errors included, so one failing list is not repeated by every waiter).
 //! - A waiter alone uses `GET /v2/databases/{id}`, which is cheaper than a list.
@@ -31,7 +32,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::{sleep_until, Instant};
@@ -234,25 +235,23 @@ impl Clusters<'_> {
         ready: impl Fn(&Cluster) -> bool,
     ) -> Result<Cluster, WaitError> {
         let clusters = self;
-        let watch = self.client.cluster_watch();
-        let _registered = watch.register();
-        let mut previous_check = Instant::now();
-        let ready = &ready;
-        poll_until(schedule, deadline, cancel, false, move || {
-            let since = std::mem::replace(&mut previous_check, Instant::now());
-            async move {
-                Ok(match clusters.observe(id, since).await? {
-                    None => Poll::Pending("not found yet".to_string()),
-                    Some(cluster) if ready(&cluster) => Poll::Ready(cluster),
-                    Some(cluster) => Poll::Pending(match cluster.status.as_deref() {
-                        Some("online") => {
-                            "online, but without the requested change yet".to_string()
-                        }
-                        Some(status) => status.to_string(),
-                        None => "no status reported".to_string(),
-                    }),
-                })
-            }
+        let _registered = self.client.cluster_watch().register();
+        // When the newest data this waiter has seen was requested.
+        let seen_up_to = Mutex::new(Instant::now());
+        let (seen_up_to, ready) = (&seen_up_to, &ready);
+        poll_until(schedule, deadline, cancel, false, move || async move {
+            let since = *lock(seen_up_to);
+            let (observed, requested_at) = clusters.observe(id, since).await?;
+            *lock(seen_up_to) = requested_at;
+            Ok(match observed {
+                None => Poll::Pending("not found yet".to_string()),
+                Some(cluster) if ready(&cluster) => Poll::Ready(cluster),
+                Some(cluster) => Poll::Pending(match cluster.status.as_deref() {
+                    Some("online") => "online, but without the requested change yet".to_string(),
+                    Some(status) => status.to_string(),
+                    None => "no status reported".to_string(),
+                }),
+            })
         })
         .await
     }
@@ -278,21 +277,27 @@ impl Clusters<'_> {
         .await
     }
 
-    /// The cluster as of a read sent after `since`, or `None` when it does not exist (yet).
-    async fn observe(self, id: &str, since: Instant) -> Result<Option<Cluster>, ApiError> {
+    /// The cluster (`None` when it does not exist, yet) as of a read requested strictly after
+    /// `since`, and when that read was requested.
+    async fn observe(
+        self,
+        id: &str,
+        since: Instant,
+    ) -> Result<(Option<Cluster>, Instant), ApiError> {
         let watch = self.client.cluster_watch();
-        if let Some(snapshot) = watch.fresh_since(since) {
+        if let Some(snapshot) = watch.newer_than(since) {
             return snapshot.find(id);
         }
         if watch.waiters() <= 1 {
+            let requested_at = Instant::now();
             return match self.get(id).await {
-                Ok(cluster) => Ok(Some(cluster)),
-                Err(e) if e.is_not_found() => Ok(None),
+                Ok(cluster) => Ok((Some(cluster), requested_at)),
+                Err(e) if e.is_not_found() => Ok((None, requested_at)),
                 Err(e) => Err(e),
             };
         }
         let _fetching = watch.fetch.lock().await;
-        if let Some(snapshot) = watch.fresh_since(since) {
+        if let Some(snapshot) = watch.newer_than(since) {
             return snapshot.find(id);
         }
         let sent_at = Instant::now();
@@ -350,20 +355,23 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn find(&self, id: &str) -> Result<Option<Cluster>, ApiError> {
+    /// The cluster `id` in this list (`None` if absent) and when the list was requested.
+    fn find(&self, id: &str) -> Result<(Option<Cluster>, Instant), ApiError> {
         match &self.result {
-            Ok(clusters) => Ok(clusters.iter().find(|c| c.id == id).cloned()),
+            Ok(clusters) => Ok((clusters.iter().find(|c| c.id == id).cloned(), self.sent_at)),
             Err(e) => Err(e.clone()),
         }
     }
 }
 
+/// Locks a mutex guarding plain values, which are valid after any partial update.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl ClusterListWatch {
     fn lock(&self) -> MutexGuard<'_, WatchState> {
-        // A count and an `Option`: consistent after any partial update.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     fn register(&self) -> Registration<'_> {
@@ -375,12 +383,12 @@ impl ClusterListWatch {
         self.lock().waiters
     }
 
-    /// The latest snapshot, if its request was sent at or after `since`.
-    fn fresh_since(&self, since: Instant) -> Option<Arc<Snapshot>> {
+    /// The latest snapshot, if its request was sent strictly after `since`.
+    fn newer_than(&self, since: Instant) -> Option<Arc<Snapshot>> {
         self.lock()
             .latest
             .as_ref()
-            .filter(|s| s.sent_at >= since)
+            .filter(|s| s.sent_at > since)
             .cloned()
     }
 
@@ -484,26 +492,29 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_are_reused_only_when_newer_than_the_previous_check() {
+    fn snapshots_are_reused_only_when_newer_than_what_the_waiter_saw() {
         let watch = ClusterListWatch::default();
         let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(10);
         let registration = watch.register();
-        assert!(watch.fresh_since(t0).is_none());
-        watch.publish(snapshot(t0 + Duration::from_millis(10), &["a"]));
-        assert!(watch.fresh_since(t0).is_some());
-        assert!(watch.fresh_since(t0 + Duration::from_millis(10)).is_some());
-        assert!(watch.fresh_since(t0 + Duration::from_millis(11)).is_none());
-        watch.publish(snapshot(t0, &["old"]));
-        let kept = watch.fresh_since(t0).unwrap();
+        assert!(watch.newer_than(t0).is_none());
+        watch.publish(snapshot(t1, &["a"]));
+        let (found, requested_at) = watch.newer_than(t0).unwrap().find("a").unwrap();
         assert_eq!(
-            kept.find("a").unwrap().map(|c| c.id),
-            Some("a".to_string()),
-            "an older list never replaces a newer one"
+            (found.map(|c| c.id), requested_at),
+            (Some("a".to_string()), t1)
         );
-        assert_eq!(kept.find("b").unwrap(), None);
+        assert!(
+            watch.newer_than(t1).is_none(),
+            "a waiter that saw this list needs a newer one"
+        );
+        watch.publish(snapshot(t0, &["old"]));
+        let kept = watch.newer_than(t0).unwrap();
+        assert_eq!(kept.sent_at, t1, "an older list never replaces a newer one");
+        assert_eq!(kept.find("b").unwrap().0, None);
         drop(registration);
         assert!(
-            watch.fresh_since(t0).is_none(),
+            watch.newer_than(t0).is_none(),
             "the last waiter drops the snapshot and its secrets"
         );
     }

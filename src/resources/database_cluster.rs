@@ -2040,9 +2040,11 @@ mod tests {
             .collect()
     }
 
+    type Breakage = Box<dyn Fn(&mut ClusterState)>;
+
     #[test]
     fn validation_names_the_attribute() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut ClusterState)>)> = vec![
+        let cases: Vec<(&str, Breakage)> = vec![
             ("engine", Box::new(|c| c.engine = s("oracle"))),
             ("node_count", Box::new(|c| c.node_count = Value::Value(0))),
             (

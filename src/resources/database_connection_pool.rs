@@ -20,6 +20,7 @@ use crate::api::models::{Cluster, Connection, CreatePoolRequest, Pool, UpdatePoo
 use crate::api::wait::{poll_until, Poll, PollSchedule, WaitError};
 use crate::api::{ApiError, Client};
 use crate::framework::diag::DiagExt;
+use crate::framework::duration::format_duration;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::stop::stop_token;
 use crate::framework::timeouts::{
@@ -199,7 +200,7 @@ fn pool_timeouts_block() -> Block {
         if let Some(attribute) = block.attributes.get_mut(name) {
             attribute.description = Description::markdown(format!(
                 "{what}, as a duration such as `\"30s\"`, `\"10m\"` or `\"1h30m\"`. Default `{}`.",
-                crate::framework::duration::format_duration(default)
+                format_duration(default)
             ));
         }
     }
@@ -246,10 +247,10 @@ pub fn pool_schema() -> Schema {
             "The connection URI of the pool inside the VPC, with the password when the API \
              provides one.")),
         "password" => sensitive(computed(Str,
-            "The password of the pool's user. Kept from the create response when later answers \
-             leave it out (as they do for read-only tokens); it becomes unknown when `user` \
-             changes. Empty (null) for the inbound user and after an import whose answer has \
-             none.")),
+            "The password in the pool's connection details (those of `user`, or of the \
+             cluster's default user when the pool uses the inbound user). Kept from the create \
+             response when later answers leave it out (as they do for read-only tokens); known \
+             only after apply when `user` changes.")),
     };
     Schema {
         version: 1,

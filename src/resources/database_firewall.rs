@@ -377,7 +377,8 @@ pub fn firewall_schema() -> Schema {
         "id" => computed(Str, "The cluster's UUID (the firewall has no ID of its own)."),
         "cluster_id" => required(Str,
             "The UUID of the database cluster whose trusted sources this resource manages. \
-             Changing it removes the rules from the old cluster and sets them on the new one."),
+             Changing it removes every rule from the old cluster (leaving it without trusted \
+             sources) and sets the rules on the new one."),
         "rule_details" => computed(Map(Box::new(detail_type)),
             "What the API assigned to each rule, keyed by `\"<type>:<value>\"` (as written in \
              the `rule` block): `type`, `value`, the rule's `uuid` and its `created_at` \

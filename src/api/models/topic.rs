@@ -91,7 +91,7 @@ pub struct ConsumerGroup {
 
 /// Topic settings (`kafka_topic_config`). Every field is optional: unset fields are not sent,
 /// so the server keeps its default (sending `false`/`0` for unset values was a bug of the Go
-/// provider). Integers read leniently, see [`lenient`].
+/// provider). Integers read leniently: Kafka's `Long.MAX_VALUE` defaults saturate to `i64::MAX`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TopicConfig {
     /// `delete`, `compact` or `compact_delete`.
