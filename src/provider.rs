@@ -64,6 +64,8 @@ pub struct ApiContext {
     pub poll: PollSchedule,
     /// The options catalogue, fetched at most once per provider run (plan-time validation).
     catalogue: tokio::sync::OnceCell<Arc<Options>>,
+    /// One turn-taking lock per cluster (lower-cased ID): changes to a cluster are serialised.
+    cluster_turns: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ApiContext {
@@ -72,7 +74,20 @@ impl ApiContext {
             client,
             poll,
             catalogue: tokio::sync::OnceCell::new(),
+            cluster_turns: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Waits for this run's turn to change cluster `id`; the turn lasts as long as the guard.
+    pub async fn cluster_turn(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .cluster_turns
+            .lock()
+            .expect("cluster turn table")
+            .entry(id.to_ascii_lowercase())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
     }
 
     /// The options catalogue (engines, regions, versions, layouts), fetched on first use and

@@ -3,6 +3,8 @@
 use tf_provider::value::Value;
 use tf_provider::AttributePath;
 
+use super::normalize::same_ignoring_case;
+
 /// "UseStateForUnknown": a computed value the change cannot alter keeps its prior value
 /// instead of showing `(known after apply)`.
 pub fn keep_prior<T: Clone>(planned: &mut Value<T>, prior: &Value<T>) {
@@ -24,7 +26,12 @@ pub struct Replacements(Vec<AttributePath>);
 impl Replacements {
     /// Records `name` when its value really changes. Unknown planned values force nothing
     /// here: a replacement is only planned for a change that is known to happen.
-    pub fn if_changed<T: PartialEq>(&mut self, name: &'static str, prior: &Value<T>, planned: &Value<T>) {
+    pub fn if_changed<T: PartialEq>(
+        &mut self,
+        name: &'static str,
+        prior: &Value<T>,
+        planned: &Value<T>,
+    ) {
         if !matches!(planned, Value::Unknown) && prior != planned {
             self.0.push(AttributePath::new(name));
         }
@@ -41,6 +48,15 @@ impl Replacements {
 
     pub fn into_paths(self) -> Vec<AttributePath> {
         self.0
+    }
+}
+
+/// Whether `planned` names another cluster than `prior`. UUIDs compare without regard to
+/// case; an unknown ID means the cluster itself is being replaced, and its children with it.
+pub fn other_cluster(prior: &Value<String>, planned: &Value<String>) -> bool {
+    match (prior, planned) {
+        (Value::Value(a), Value::Value(b)) => !same_ignoring_case(a, b),
+        _ => differs(prior, planned),
     }
 }
 
@@ -61,13 +77,24 @@ mod tests {
 
     #[test]
     fn unknown_counts_as_a_difference_but_forces_no_replacement() {
-        assert!(differs::<String>(&Value::Value("a".into()), &Value::Unknown));
+        assert!(differs::<String>(
+            &Value::Value("a".into()),
+            &Value::Unknown
+        ));
         assert!(!differs(&Value::Value(1), &Value::Value(1)));
         let mut replacements = Replacements::default();
         replacements.if_changed::<String>("name", &Value::Value("a".into()), &Value::Unknown);
-        replacements.if_changed("engine", &Value::Value("pg".to_string()), &Value::Value("pg".into()));
+        replacements.if_changed(
+            "engine",
+            &Value::Value("pg".to_string()),
+            &Value::Value("pg".into()),
+        );
         assert!(replacements.is_empty());
-        replacements.if_changed("name", &Value::Value("a".to_string()), &Value::Value("b".into()));
+        replacements.if_changed(
+            "name",
+            &Value::Value("a".to_string()),
+            &Value::Value("b".into()),
+        );
         assert_eq!(replacements.into_paths(), vec![AttributePath::new("name")]);
     }
 }

@@ -1655,6 +1655,8 @@ impl Resource for DatabaseClusterResource {
         };
         let changes = changes(&prior_state, &planned_state);
         let clusters = api.client.clusters();
+        // Pools, topics and firewall changes on this cluster wait until the update is done.
+        let _turn = api.cluster_turn(&id).await;
 
         let long_running = async {
             if changes.resize {

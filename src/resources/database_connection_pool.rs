@@ -5,7 +5,6 @@
 //! waits for the cluster to be online and rides out the "cluster busy / not ready" answers the
 //! API gives right after a cluster comes up, within the `create` timeout.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,11 +16,12 @@ use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tokio::time::Instant;
 
 use crate::api::models::{Cluster, Connection, CreatePoolRequest, Pool, UpdatePoolRequest};
-use crate::api::wait::{poll_until, Poll, PollSchedule, WaitError};
+use crate::api::wait::{poll_until, Poll, WaitError};
 use crate::api::{ApiError, Client};
 use crate::framework::diag::DiagExt;
 use crate::framework::duration::format_duration;
 use crate::framework::normalize::same_ignoring_case;
+use crate::framework::plan::other_cluster;
 use crate::framework::stop::stop_token;
 use crate::framework::timeouts::{
     timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, Timeouts,
@@ -30,6 +30,7 @@ use crate::framework::{import, plan, validate};
 use crate::provider::{ApiContext, ProviderData};
 
 use super::database_cluster::uri_with_password;
+use super::mutation::change_cluster;
 use super::schema_util::{computed, optional, required, sensitive};
 
 /// PgBouncer's pooling modes, in the API's spelling.
@@ -379,15 +380,6 @@ pub fn plan_existing(prior: &PoolState, planned: &mut PoolState) -> Vec<Attribut
     Vec::new()
 }
 
-/// Whether `planned` names another cluster than `prior`. UUIDs compare without regard to
-/// case; an unknown ID means the cluster itself is being replaced, and its children with it.
-pub fn other_cluster(prior: &Value<String>, planned: &Value<String>) -> bool {
-    match (prior, planned) {
-        (Value::Value(a), Value::Value(b)) => !same_ignoring_case(a, b),
-        _ => plan::differs(prior, planned),
-    }
-}
-
 /// Whether the update needs a `PUT` (a change of `timeouts` alone does not).
 fn needs_put(prior: &PoolState, planned: &PoolState) -> bool {
     prior.mode != planned.mode
@@ -399,87 +391,6 @@ fn needs_put(prior: &PoolState, planned: &PoolState) -> bool {
 // ---------------------------------------------------------------------------------------------
 // API orchestration
 // ---------------------------------------------------------------------------------------------
-
-/// Phrases the API uses when a cluster cannot take a change right now (still provisioning,
-/// under maintenance, or handling another change). Matched in lower case.
-const BUSY_PHRASES: [&str; 11] = [
-    "busy",
-    "not ready",
-    "not yet ready",
-    "transient",
-    "maintenance",
-    "provisioning",
-    "in progress",
-    "undergoing",
-    "try again",
-    "another operation",
-    "still being",
-];
-
-/// Whether the API refused a change only because the cluster is busy or not ready yet, so that
-/// the same request will succeed later. A 412 always means that; a 409 or 422 only with one of
-/// [`BUSY_PHRASES`] (a 422 is otherwise a real validation error, such as a taken name).
-pub fn is_busy(error: &ApiError) -> bool {
-    let ApiError::Invalid {
-        status, message, ..
-    } = error
-    else {
-        return false;
-    };
-    let message = message.to_ascii_lowercase();
-    match status {
-        412 => true,
-        409 | 422 => BUSY_PHRASES.iter().any(|phrase| message.contains(phrase)),
-        _ => false,
-    }
-}
-
-/// Sends a change, retrying while the cluster answers that it is busy or not ready, at the
-/// doubling intervals of `schedule`, until `deadline` or a stop request.
-///
-/// This is deliberately not [`poll_until`]: a change must never be abandoned while in flight
-/// (a `POST` cut off mid-way may still create the object), and an error the client already
-/// retried (429, 5xx, transport) ends the attempt instead of being sent again blindly.
-pub async fn retry_while_busy<T, F, Fut>(
-    schedule: &PollSchedule,
-    deadline: Instant,
-    what: &str,
-    mut send: F,
-) -> Result<T, WaitError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
-{
-    let started = Instant::now();
-    let cancel = stop_token();
-    let mut retries = 0u32;
-    loop {
-        let error = match send().await {
-            Ok(done) => return Ok(done),
-            Err(error) if is_busy(&error) => error,
-            Err(error) => return Err(WaitError::Api(error)),
-        };
-        let wait = schedule.interval(retries);
-        if Instant::now() + wait >= deadline {
-            return Err(WaitError::Timeout {
-                waited: started.elapsed(),
-                last: Some(format!("the cluster was still busy: {error}")),
-            });
-        }
-        tracing::info!(
-            what,
-            status = error.status().unwrap_or_default(),
-            wait_ms = wait.as_millis() as u64,
-            "the cluster is busy or not ready; retrying"
-        );
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return Err(WaitError::Cancelled),
-            _ = tokio::time::sleep(wait) => {}
-        }
-        retries = retries.saturating_add(1);
-    }
-}
 
 /// Reads a pool; `Ok(None)` when it (or its cluster) is gone.
 async fn fetch(client: &Client, cluster_id: &str, name: &str) -> Result<Option<Pool>, ApiError> {
@@ -722,9 +633,13 @@ impl Resource for DatabaseConnectionPoolResource {
             user: requested_user(&planned),
         };
         let pools = api.client.pools(&cluster_id);
-        let created = retry_while_busy(&api.poll, deadline, "create connection pool", || {
-            pools.create(&request)
-        })
+        let created = change_cluster(
+            &api,
+            &cluster_id,
+            deadline,
+            "create connection pool",
+            || pools.create(&request),
+        )
         .await;
         let pool = match created {
             Ok(pool) => pool,
@@ -788,9 +703,13 @@ impl Resource for DatabaseConnectionPoolResource {
             user: requested_user(&planned),
         };
         let pools = api.client.pools(&cluster_id);
-        let updated = retry_while_busy(&api.poll, deadline, "update connection pool", || {
-            pools.update(&name, &request)
-        })
+        let updated = change_cluster(
+            &api,
+            &cluster_id,
+            deadline,
+            "update connection pool",
+            || pools.update(&name, &request),
+        )
         .await;
         if let Err(error) = &updated {
             diags.wait_err(format!("Could not update the {}", describe(&prior)), error);
@@ -841,12 +760,18 @@ impl Resource for DatabaseConnectionPoolResource {
         let name = text(&prior.name)?.to_string();
         let deadline = Instant::now() + timeout_for(&prior.timeouts, Operation::Delete, TIMEOUTS);
         let pools = api.client.pools(&cluster_id);
-        let deleted = retry_while_busy(&api.poll, deadline, "delete connection pool", || async {
-            match pools.delete(&name).await {
-                Err(error) if error.is_not_found() => Ok(()),
-                other => other,
-            }
-        })
+        let deleted = change_cluster(
+            &api,
+            &cluster_id,
+            deadline,
+            "delete connection pool",
+            || async {
+                match pools.delete(&name).await {
+                    Err(error) if error.is_not_found() => Ok(()),
+                    other => other,
+                }
+            },
+        )
         .await;
         if let Err(error) = deleted {
             diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);
@@ -1230,95 +1155,6 @@ mod tests {
             state.uri,
             s("postgres://doadmin:pw@moved.db:25061/backend-pool?sslmode=require")
         );
-    }
-
-    fn invalid(status: u16, message: &str) -> ApiError {
-        ApiError::Invalid {
-            method: "POST".into(),
-            path: "/v2/databases/x/pools".into(),
-            status,
-            id: "error".into(),
-            message: message.into(),
-            request_id: None,
-        }
-    }
-
-    #[test]
-    fn busy_answers_are_told_apart_from_real_errors() {
-        assert!(is_busy(&invalid(412, "precondition failed")));
-        assert!(is_busy(&invalid(
-            409,
-            "cluster is busy with another operation"
-        )));
-        assert!(is_busy(&invalid(
-            422,
-            "cluster is not ready to accept connection pools yet"
-        )));
-        assert!(is_busy(&invalid(
-            409,
-            "update cluster cannot be performed. Reason: cluster is undergoing maintenance"
-        )));
-        assert!(!is_busy(&invalid(422, "pool name is not available")));
-        assert!(!is_busy(&invalid(400, "cluster is busy")));
-        assert!(!is_busy(&ApiError::NotFound {
-            method: "GET".into(),
-            path: "/".into(),
-            message: "busy".into(),
-            request_id: None,
-        }));
-    }
-
-    fn quick() -> PollSchedule {
-        PollSchedule {
-            first: Duration::from_millis(1),
-            max_interval: Duration::from_millis(4),
-        }
-    }
-
-    #[tokio::test]
-    async fn busy_answers_are_retried_until_the_change_goes_through() {
-        let mut attempts = 0;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let result = retry_while_busy(&quick(), deadline, "test", || {
-            attempts += 1;
-            let answer = if attempts < 3 {
-                Err(invalid(412, "cluster not ready"))
-            } else {
-                Ok(attempts)
-            };
-            async move { answer }
-        })
-        .await;
-        assert_eq!(result.unwrap(), 3);
-    }
-
-    #[tokio::test]
-    async fn other_errors_end_the_retries_at_once() {
-        let mut attempts = 0;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let result: Result<(), WaitError> = retry_while_busy(&quick(), deadline, "test", || {
-            attempts += 1;
-            async { Err(invalid(422, "pool name is not available")) }
-        })
-        .await;
-        assert!(matches!(result, Err(WaitError::Api(_))));
-        assert_eq!(attempts, 1);
-    }
-
-    #[tokio::test]
-    async fn a_cluster_busy_past_the_deadline_times_out_with_its_last_answer() {
-        let deadline = Instant::now() + Duration::from_millis(20);
-        let result: Result<(), WaitError> =
-            retry_while_busy(&quick(), deadline, "test", || async {
-                Err(invalid(412, "cluster is undergoing maintenance"))
-            })
-            .await;
-        match result {
-            Err(WaitError::Timeout {
-                last: Some(last), ..
-            }) => assert!(last.contains("undergoing maintenance"), "{last}"),
-            other => panic!("expected a timeout, got {other:?}"),
-        }
     }
 
     #[test]

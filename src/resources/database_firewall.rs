@@ -37,8 +37,9 @@ use crate::framework::timeouts::{
 use crate::framework::validate::{self, uuid_regex};
 use crate::provider::ProviderData;
 
-use super::database_connection_pool::{other_cluster, retry_while_busy};
+use super::mutation::change_cluster;
 use super::schema_util::{computed, required};
+use crate::framework::plan::other_cluster;
 
 /// Rule types, in the API's spelling.
 pub const RULE_TYPES: [&str; 5] = ["ip_addr", "droplet", "k8s", "tag", "app"];
@@ -666,7 +667,7 @@ impl DatabaseFirewallResource {
 
         let rules = rules_to_send(&wanted, &current);
         let firewall = api.client.firewall(&cluster_id);
-        let sent = retry_while_busy(&api.poll, deadline, "set firewall rules", || {
+        let sent = change_cluster(&api, &cluster_id, deadline, "set firewall rules", || {
             firewall.put(&rules)
         })
         .await;
@@ -868,13 +869,19 @@ impl Resource for DatabaseFirewallResource {
         let cluster_id = prior.cluster_id.as_ref_option()?.clone();
         let deadline = Instant::now() + timeout_for(&prior.timeouts, Operation::Delete, TIMEOUTS);
         let firewall = api.client.firewall(&cluster_id);
-        let cleared = retry_while_busy(&api.poll, deadline, "remove firewall rules", || async {
-            match firewall.put(&[]).await {
-                // The cluster is gone, and its rules with it.
-                Err(error) if error.is_not_found() => Ok(()),
-                other => other,
-            }
-        })
+        let cleared = change_cluster(
+            &api,
+            &cluster_id,
+            deadline,
+            "remove firewall rules",
+            || async {
+                match firewall.put(&[]).await {
+                    // The cluster is gone, and its rules with it.
+                    Err(error) if error.is_not_found() => Ok(()),
+                    other => other,
+                }
+            },
+        )
         .await;
         if let Err(error) = cleared {
             diags.wait_err(

@@ -43,6 +43,7 @@ use crate::framework::validate::{self, path_name};
 use crate::framework::{import, plan};
 use crate::provider::{ApiContext, ProviderData};
 
+use super::mutation::change_cluster;
 use super::schema_util::{computed, optional, optional_computed, required};
 
 const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
@@ -1202,8 +1203,13 @@ impl Resource for DatabaseKafkaTopicResource {
             replication_factor: planned.replication_factor.as_ref_option().copied(),
             config,
         };
-        if let Err(error) = api.client.topics(&cluster_id).create(&request).await {
-            diags.api_err(
+        let topics = api.client.topics(&cluster_id);
+        let created = change_cluster(&api, &cluster_id, deadline, "create Kafka topic", || {
+            topics.create(&request)
+        })
+        .await;
+        if let Err(error) = created {
+            diags.wait_err(
                 format!("Could not create the {}", describe(&planned)),
                 &error,
             );
@@ -1276,8 +1282,12 @@ impl Resource for DatabaseKafkaTopicResource {
             // Only Terraform-side values (the timeouts, an empty config block) changed.
             return Some((Value::Value(planned), planned_private_state));
         }
-        if let Err(error) = topics.update(&name, &request).await {
-            diags.api_err(format!("Could not update the {}", describe(&prior)), &error);
+        let updated = change_cluster(&api, &cluster_id, deadline, "update Kafka topic", || {
+            topics.update(&name, &request)
+        })
+        .await;
+        if let Err(error) = updated {
+            diags.wait_err(format!("Could not update the {}", describe(&prior)), &error);
             // The state must say what is true now, so it is read again rather than planned.
             let state = match topics.get(&name).await {
                 Ok(topic) => state_from_api(&topic, &prior),
@@ -1322,11 +1332,16 @@ impl Resource for DatabaseKafkaTopicResource {
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
         let deadline = Instant::now() + timeout_for(&prior.timeouts, Operation::Delete, TIMEOUTS);
-        match api.client.topics(&cluster_id).delete(&name).await {
+        let topics = api.client.topics(&cluster_id);
+        let deleted = change_cluster(&api, &cluster_id, deadline, "delete Kafka topic", || {
+            topics.delete(&name)
+        })
+        .await;
+        match deleted {
             Ok(()) => {}
-            Err(error) if error.is_not_found() => return Some(()),
+            Err(WaitError::Api(error)) if error.is_not_found() => return Some(()),
             Err(error) => {
-                diags.api_err(format!("Could not delete the {}", describe(&prior)), &error);
+                diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);
                 return None;
             }
         }

@@ -1,0 +1,2 @@
+//! Benchmark driver (being written).
+fn main() {}
