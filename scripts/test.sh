@@ -34,10 +34,13 @@ log "$(cargo --version), $(protoc --version)"
 log "cargo build --all-targets"
 cargo build --all-targets
 
+# Every suite runs even when an earlier one fails, so one run shows every failure.
+status=0
 log "cargo test --all-targets --no-fail-fast"
-cargo test --all-targets --no-fail-fast -- "$@"
+cargo test --all-targets --no-fail-fast -- "$@" || status=1
 
 log "cargo test --doc --no-fail-fast"
-cargo test --doc --no-fail-fast -- "$@"
+cargo test --doc --no-fail-fast -- "$@" || status=1
 
+[ "$status" -eq 0 ] || die "some tests failed (see the output above)"
 log "all tests passed"

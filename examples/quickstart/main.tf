@@ -1,4 +1,5 @@
-# Quickstart: a PostgreSQL cluster managed through terraform-provider-dbaas.
+# Quickstart: a PostgreSQL cluster with a connection pool and firewall rules, and a Kafka
+# cluster with a topic, sized from the live options catalogue.
 #
 # Against the emulator (what ./scripts/demo.sh does):
 #   terraform apply -var api_endpoint=http://127.0.0.1:<port> -var token=<any token the emulator accepts>
@@ -36,11 +37,22 @@ provider "dbaas" {
   token        = var.token
 }
 
+# What the API offers right now for single-node PostgreSQL in the chosen region.
+data "dbaas_database_options" "pg" {
+  engine     = "pg"
+  region     = var.region
+  node_count = 1
+}
+
+locals {
+  pg_offer = data.dbaas_database_options.pg.engines[0]
+}
+
 resource "dbaas_database_cluster" "app" {
   name       = "quickstart-pg"
   engine     = "pg"
-  version    = "16"
-  size       = "db-s-1vcpu-1gb"
+  version    = local.pg_offer.default_version
+  size       = local.pg_offer.layouts[0].sizes[0]
   region     = var.region
   node_count = 1
   tags       = ["quickstart", "env:demo"]
@@ -52,6 +64,50 @@ resource "dbaas_database_cluster" "app" {
 
   timeouts {
     create = "30m"
+  }
+}
+
+resource "dbaas_database_connection_pool" "app" {
+  cluster_id = dbaas_database_cluster.app.id
+  name       = "app-pool"
+  mode       = "transaction"
+  size       = 10
+  db_name    = "defaultdb"
+  user       = dbaas_database_cluster.app.user
+}
+
+resource "dbaas_database_firewall" "app" {
+  cluster_id = dbaas_database_cluster.app.id
+
+  rule {
+    type  = "ip_addr"
+    value = "203.0.113.0/24"
+  }
+
+  rule {
+    type  = "tag"
+    value = "backend"
+  }
+}
+
+resource "dbaas_database_cluster" "events" {
+  name       = "quickstart-kafka"
+  engine     = "kafka"
+  version    = "3.8"
+  size       = "gd-2vcpu-8gb"
+  region     = var.region
+  node_count = 3
+}
+
+resource "dbaas_database_kafka_topic" "orders" {
+  cluster_id         = dbaas_database_cluster.events.id
+  name               = "orders"
+  partition_count    = 6
+  replication_factor = 2
+
+  config {
+    cleanup_policy = "delete"
+    retention_ms   = 604800000 # 7 days
   }
 }
 
@@ -83,4 +139,13 @@ output "password" {
 output "uri" {
   value     = dbaas_database_cluster.app.uri
   sensitive = true
+}
+
+output "pool_uri" {
+  value     = dbaas_database_connection_pool.app.uri
+  sensitive = true
+}
+
+output "kafka_topic" {
+  value = dbaas_database_kafka_topic.orders.id
 }

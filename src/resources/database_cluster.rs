@@ -563,7 +563,6 @@ fn at(name: &'static str) -> AttributePath {
 }
 
 pub fn validate_config(diags: &mut Diagnostics, config: &ClusterState) {
-    validate::not_blank(diags, at("name"), &config.name);
     validate::length_between(diags, at("name"), &config.name, 3, 63);
     validate::one_of(diags, at("engine"), &config.engine, &ENGINES, false);
     validate::not_blank(diags, at("version"), &config.version);
@@ -1151,6 +1150,15 @@ fn autoscale_request(block: &Value<StorageAutoscaleBlock>) -> Autoscale {
     }
 }
 
+/// SQL modes as MySQL spells them: upper case, no spaces, in the configured order.
+pub fn canonical_sql_mode(text: &str) -> String {
+    text.split(',')
+        .map(|mode| mode.trim().to_ascii_uppercase())
+        .filter(|mode| !mode.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// One step of an apply, for error messages: which call failed and what was already done.
 struct Step<'a> {
     api: &'a ApiContext,
@@ -1197,7 +1205,6 @@ impl Step<'_> {
 async fn apply_settings(
     diags: &mut Diagnostics,
     step: &Step<'_>,
-    prior: &ClusterState,
     planned: &ClusterState,
     changes: &Changes,
 ) {
@@ -1231,7 +1238,7 @@ async fn apply_settings(
     }
     if changes.sql_mode {
         if let Some(mode) = text(&planned.sql_mode) {
-            if let Err(error) = clusters.set_sql_mode(id, mode).await {
+            if let Err(error) = clusters.set_sql_mode(id, &canonical_sql_mode(mode)).await {
                 diags.api_err(
                     format!("Could not set the SQL mode of the {}", step.what),
                     &error,
@@ -1241,7 +1248,7 @@ async fn apply_settings(
         }
     }
     if changes.tags {
-        if let Err(error) = sync_tags(&step.api.client, id, prior, planned).await {
+        if let Err(error) = sync_tags(&step.api.client, id, planned).await {
             diags.api_err(
                 format!("Could not update the tags of the {}", step.what),
                 &error,
@@ -1265,46 +1272,34 @@ async fn apply_settings(
     }
 }
 
-async fn sync_tags(
-    client: &Client,
-    id: &str,
-    prior: &ClusterState,
-    planned: &ClusterState,
-) -> Result<(), ApiError> {
-    let lower = |state: &ClusterState| -> BTreeSet<String> {
-        state
-            .tags
-            .iter()
-            .flatten()
-            .filter_map(|t| t.as_ref_option().map(|t| t.to_ascii_lowercase()))
-            .collect()
-    };
-    let spelled = |state: &ClusterState, lowered: &str| -> String {
-        state
-            .tags
-            .iter()
-            .flatten()
-            .filter_map(|t| t.as_ref_option())
-            .find(|t| t.eq_ignore_ascii_case(lowered))
-            .cloned()
-            .unwrap_or_else(|| lowered.to_string())
-    };
-    let (before, after) = (lower(prior), lower(planned));
+/// Makes the cluster's tags match the plan, working from the tags the API reports (not the
+/// prior state), so that a tag spelled differently in state is still found, and drift is
+/// repaired too. Tags compare without regard to case.
+async fn sync_tags(client: &Client, id: &str, planned: &ClusterState) -> Result<(), ApiError> {
+    let current = client.clusters().get(id).await?.tags.unwrap_or_default();
+    let wanted: Vec<&String> = planned
+        .tags
+        .iter()
+        .flatten()
+        .filter_map(|t| t.as_ref_option())
+        .collect();
     let resource = [TagResource {
         resource_id: id.to_string(),
         resource_type: "database".to_string(),
     }];
-    for tag in after.difference(&before) {
-        let name = spelled(planned, tag);
-        client.tags().create(&name).await?;
-        client.tags().tag_resources(&name, &resource).await?;
+    for name in &wanted {
+        if !current.iter().any(|tag| same_ignoring_case(tag, name)) {
+            client.tags().create(name).await?;
+            client.tags().tag_resources(name, &resource).await?;
+        }
     }
-    for tag in before.difference(&after) {
-        let name = spelled(prior, tag);
-        match client.tags().untag_resources(&name, &resource).await {
-            Ok(()) => {}
-            Err(error) if error.is_not_found() => {}
-            Err(error) => return Err(error),
+    for name in &current {
+        if !wanted.iter().any(|tag| same_ignoring_case(tag, name)) {
+            match client.tags().untag_resources(name, &resource).await {
+                Ok(()) => {}
+                Err(error) if error.is_not_found() => {}
+                Err(error) => return Err(error),
+            }
         }
     }
     Ok(())
@@ -1605,7 +1600,7 @@ impl Resource for DatabaseClusterResource {
             tags: false,
             ..changes
         };
-        apply_settings(diags, &step, &empty, &planned_state, &settings).await;
+        apply_settings(diags, &step, &planned_state, &settings).await;
         fallback = self
             .read_back(diags, &api, &id, &planned_state, fallback)
             .await;
@@ -1722,7 +1717,7 @@ impl Resource for DatabaseClusterResource {
                     }
                 }
             }
-            apply_settings(diags, &step, &prior_state, &planned_state, &changes).await;
+            apply_settings(diags, &step, &planned_state, &changes).await;
         };
         long_running.await;
 
