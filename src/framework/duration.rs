@@ -37,8 +37,16 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
-            "" => return Err(format!("{input:?} has a number without a unit; expected {DURATION_FORMAT_HINT}")),
-            unit => return Err(format!("{input:?} has the unknown unit {unit:?}; expected {DURATION_FORMAT_HINT}")),
+            "" => {
+                return Err(format!(
+                    "{input:?} has a number without a unit; expected {DURATION_FORMAT_HINT}"
+                ))
+            }
+            unit => {
+                return Err(format!(
+                    "{input:?} has the unknown unit {unit:?}; expected {DURATION_FORMAT_HINT}"
+                ))
+            }
         };
         rest = &rest[unit_len..];
         total += number * seconds_per_unit;

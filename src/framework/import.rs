@@ -50,13 +50,23 @@ mod tests {
 
     #[test]
     fn composite_ids_need_both_parts() {
-        let (cluster, name) =
-            parse_cluster_child("9cc10173-e9ea-4176-9dbc-a4cee4c4ff30,pool-1", "connection pool")
-                .unwrap();
+        let (cluster, name) = parse_cluster_child(
+            "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30,pool-1",
+            "connection pool",
+        )
+        .unwrap();
         assert_eq!(cluster, "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30");
         assert_eq!(name, "pool-1");
-        for bad in ["pool-1", "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30,", "x,pool", "a,b,c"] {
-            assert!(parse_cluster_child(bad, "connection pool").is_err(), "{bad}");
+        for bad in [
+            "pool-1",
+            "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30,",
+            "x,pool",
+            "a,b,c",
+        ] {
+            assert!(
+                parse_cluster_child(bad, "connection pool").is_err(),
+                "{bad}"
+            );
         }
     }
 }

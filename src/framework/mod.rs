@@ -10,5 +10,6 @@ pub mod plan;
 pub mod stop;
 pub mod timeouts;
 pub mod validate;
+pub mod values;
 
 pub use diag::{attr, DiagExt};

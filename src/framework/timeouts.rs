@@ -44,12 +44,22 @@ pub struct Timeouts {
     pub delete: Value<String>,
 }
 
-/// The schema of the block, describing the defaults.
-pub fn timeouts_block(defaults: TimeoutDefaults) -> Block {
-    let describe = |op: &str, default: Duration| Attribute {
+/// What each limit of a resource's `timeouts` block covers, as the lead of a sentence
+/// ("How long to wait for the topic to be `active`"), plus the block's own description.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeoutWording {
+    pub create: &'static str,
+    pub update: &'static str,
+    pub delete: &'static str,
+    pub block: &'static str,
+}
+
+/// The schema of the block, describing what each limit covers and its default.
+pub fn timeouts_block(defaults: TimeoutDefaults, wording: TimeoutWording) -> Block {
+    let describe = |lead: &str, default: Duration| Attribute {
         attr_type: AttributeType::String,
         description: Description::markdown(format!(
-            "How long to wait for {op} to finish, as {DURATION_FORMAT_HINT}. Default `{}`.",
+            "{lead}, as {DURATION_FORMAT_HINT}. Default `{}`.",
             format_duration(default)
         )),
         constraint: AttributeConstraint::Optional,
@@ -58,11 +68,11 @@ pub fn timeouts_block(defaults: TimeoutDefaults) -> Block {
     Block {
         version: 1,
         attributes: map! {
-            "create" => describe("the cluster to be created and online", defaults.create),
-            "update" => describe("an update (resize, migration, upgrade) to finish", defaults.update),
-            "delete" => describe("the deletion to finish", defaults.delete),
+            "create" => describe(wording.create, defaults.create),
+            "update" => describe(wording.update, defaults.update),
+            "delete" => describe(wording.delete, defaults.delete),
         },
-        description: Description::markdown("Time limits for the slow operations of this resource."),
+        description: Description::markdown(wording.block),
         ..Default::default()
     }
 }
@@ -90,7 +100,11 @@ pub fn validate_timeouts(diags: &mut Diagnostics, timeouts: &Value<Timeouts>) {
 }
 
 /// The time limit for `op`: the configured value, else the default.
-pub fn timeout_for(timeouts: &Value<Timeouts>, op: Operation, defaults: TimeoutDefaults) -> Duration {
+pub fn timeout_for(
+    timeouts: &Value<Timeouts>,
+    op: Operation,
+    defaults: TimeoutDefaults,
+) -> Duration {
     let configured = match timeouts {
         Value::Value(block) => match op {
             Operation::Create => block.create.as_ref_option(),
@@ -125,10 +139,22 @@ mod tests {
             update: Value::Null,
             delete: Value::Value("90s".into()),
         });
-        assert_eq!(timeout_for(&block, Operation::Create, DEFAULTS), Duration::from_secs(300));
-        assert_eq!(timeout_for(&block, Operation::Update, DEFAULTS), DEFAULTS.update);
-        assert_eq!(timeout_for(&block, Operation::Delete, DEFAULTS), Duration::from_secs(90));
-        assert_eq!(timeout_for(&Value::Null, Operation::Delete, DEFAULTS), DEFAULTS.delete);
+        assert_eq!(
+            timeout_for(&block, Operation::Create, DEFAULTS),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            timeout_for(&block, Operation::Update, DEFAULTS),
+            DEFAULTS.update
+        );
+        assert_eq!(
+            timeout_for(&block, Operation::Delete, DEFAULTS),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            timeout_for(&Value::Null, Operation::Delete, DEFAULTS),
+            DEFAULTS.delete
+        );
     }
 
     #[test]

@@ -140,7 +140,11 @@ pub fn matches(
     if let Value::Value(text) = value {
         if !pattern.is_match(text) {
             let name = path_name(&path);
-            invalid(diags, &path, format!("`{name}` must be {what}; got {text:?}."));
+            invalid(
+                diags,
+                &path,
+                format!("`{name}` must be {what}; got {text:?}."),
+            );
         }
     }
 }
@@ -196,7 +200,9 @@ mod tests {
         );
         assert_eq!(diags.errors.len(), 1);
         assert_eq!(diags.errors[0].summary, "Invalid engine");
-        assert!(diags.errors[0].detail.contains("`engine` must be one of: pg, mysql"));
+        assert!(diags.errors[0]
+            .detail
+            .contains("`engine` must be one of: pg, mysql"));
         assert!(diags.errors[0].detail.contains("\"postgres\""));
     }
 
@@ -238,7 +244,13 @@ mod tests {
         let summaries: Vec<_> = diags.errors.iter().map(|d| d.summary.to_string()).collect();
         assert_eq!(
             summaries,
-            ["Invalid threshold", "Invalid increment", "Invalid name", "Invalid name", "Invalid vpc"]
+            [
+                "Invalid threshold",
+                "Invalid increment",
+                "Invalid name",
+                "Invalid name",
+                "Invalid vpc"
+            ]
         );
     }
 
@@ -246,7 +258,9 @@ mod tests {
     fn nested_paths_read_naturally() {
         let nested = AttributePath::new("maintenance_window").attribute("day");
         assert_eq!(path_name(&nested), "maintenance_window.day");
-        let block = AttributePath::new("storage_autoscale").index(0).attribute("increment_gib");
+        let block = AttributePath::new("storage_autoscale")
+            .index(0)
+            .attribute("increment_gib");
         assert_eq!(path_name(&block), "storage_autoscale.increment_gib");
     }
 }

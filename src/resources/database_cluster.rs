@@ -24,6 +24,7 @@ use crate::api::models::{
     MigrateRequest, Options, ResizeRequest, StorageAutoscale, TagResource,
 };
 use crate::api::{ApiError, Client};
+use crate::framework::attr as at;
 use crate::framework::diag::DiagExt;
 use crate::framework::normalize::{
     canonical_hour, compare_versions, parse_hour, same_engine, same_hour, same_ignoring_case,
@@ -31,9 +32,11 @@ use crate::framework::normalize::{
 };
 use crate::framework::stop::stop_token;
 use crate::framework::timeouts::{
-    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, Timeouts,
+    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording,
+    Timeouts,
 };
 use crate::framework::validate;
+use crate::framework::values::{known, settled, text};
 use crate::framework::{import, plan};
 use crate::provider::{ApiContext, ProviderData};
 
@@ -59,6 +62,13 @@ pub const EVICTION_POLICIES: [&str; 6] = [
     "volatile_random",
     "volatile_ttl",
 ];
+
+const TIMEOUT_WORDING: TimeoutWording = TimeoutWording {
+    create: "How long to wait for the cluster to be created and online",
+    update: "How long to wait for an update (resize, migration, upgrade) to finish",
+    delete: "How long to wait for the cluster to be gone",
+    block: "Time limits for the slow operations of this resource.",
+};
 
 const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
     create: Duration::from_secs(60 * 60),
@@ -167,22 +177,6 @@ pub struct ClusterView {
     pub sql_mode: Option<String>,
     /// `None` when the engine has no storage autoscaling.
     pub autoscale: Option<StorageAutoscale>,
-}
-
-fn known<T>(value: Option<T>) -> Value<T> {
-    value.map_or(Value::Null, Value::Value)
-}
-
-/// The value, with unknown turned into null (a state returned after apply must be known).
-fn settled<T: Clone>(value: &Value<T>) -> Value<T> {
-    match value {
-        Value::Unknown => Value::Null,
-        other => other.clone(),
-    }
-}
-
-fn text(value: &Value<String>) -> Option<&str> {
-    value.as_ref_option().map(String::as_str)
 }
 
 /// Puts `password` into a connection URI that names its user but lacks the password (the API
@@ -543,7 +537,7 @@ pub fn cluster_schema() -> Schema {
             blocks: map! {
                 "backup_restore" => NestedBlock::Optional(backup_restore),
                 "storage_autoscale" => NestedBlock::Optional(storage_autoscale),
-                "timeouts" => NestedBlock::Optional(timeouts_block(TIMEOUTS)),
+                "timeouts" => NestedBlock::Optional(timeouts_block(TIMEOUTS, TIMEOUT_WORDING)),
             },
             description: Description::markdown(
                 "A managed database cluster. `terraform apply` waits until it is online; resizes, \
@@ -557,10 +551,6 @@ pub fn cluster_schema() -> Schema {
 // ---------------------------------------------------------------------------------------------
 // Validation (configuration only, unknown values skipped)
 // ---------------------------------------------------------------------------------------------
-
-fn at(name: &'static str) -> AttributePath {
-    AttributePath::new(name)
-}
 
 pub fn validate_config(diags: &mut Diagnostics, config: &ClusterState) {
     validate::length_between(diags, at("name"), &config.name, 3, 63);

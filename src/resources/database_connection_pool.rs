@@ -18,14 +18,16 @@ use tokio::time::Instant;
 use crate::api::models::{Cluster, Connection, CreatePoolRequest, Pool, UpdatePoolRequest};
 use crate::api::wait::{poll_until, Poll, WaitError};
 use crate::api::{ApiError, Client};
+use crate::framework::attr as at;
 use crate::framework::diag::DiagExt;
-use crate::framework::duration::format_duration;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::plan::other_cluster;
 use crate::framework::stop::stop_token;
 use crate::framework::timeouts::{
-    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, Timeouts,
+    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording,
+    Timeouts,
 };
+use crate::framework::values::{known, settled, text};
 use crate::framework::{import, plan, validate};
 use crate::provider::{ApiContext, ProviderData};
 
@@ -72,22 +74,6 @@ pub struct PoolState {
 /// The resource ID, which is also the import ID.
 pub fn pool_id(cluster_id: &str, name: &str) -> String {
     format!("{cluster_id},{name}")
-}
-
-fn text(value: &Value<String>) -> Option<&str> {
-    value.as_ref_option().map(String::as_str)
-}
-
-fn known<T>(value: Option<T>) -> Value<T> {
-    value.map_or(Value::Null, Value::Value)
-}
-
-/// The value, with unknown turned into null (a state returned after apply must be known).
-fn settled<T: Clone>(value: &Value<T>) -> Value<T> {
-    match value {
-        Value::Unknown => Value::Null,
-        other => other.clone(),
-    }
 }
 
 /// The API's value, spelled as `reference` spells it when the two are equivalent.
@@ -178,39 +164,13 @@ fn conform_to_plan(mut state: PoolState, planned: &PoolState) -> PoolState {
 // Schema
 // ---------------------------------------------------------------------------------------------
 
-fn pool_timeouts_block() -> Block {
-    let mut block = timeouts_block(TIMEOUTS);
-    let wording = [
-        (
-            "create",
-            "How long to wait for the cluster to be online and accept the new pool",
-            TIMEOUTS.create,
-        ),
-        (
-            "update",
-            "How long to keep retrying an update while the cluster is busy",
-            TIMEOUTS.update,
-        ),
-        (
-            "delete",
-            "How long to wait for the pool to be deleted",
-            TIMEOUTS.delete,
-        ),
-    ];
-    for (name, what, default) in wording {
-        if let Some(attribute) = block.attributes.get_mut(name) {
-            attribute.description = Description::markdown(format!(
-                "{what}, as a duration such as `\"30s\"`, `\"10m\"` or `\"1h30m\"`. Default `{}`.",
-                format_duration(default)
-            ));
-        }
-    }
-    block.description = Description::markdown(
-        "Time limits for creating, updating and deleting the pool. A cluster that is busy or \
-         not ready yet is retried until the limit.",
-    );
-    block
-}
+const TIMEOUT_WORDING: TimeoutWording = TimeoutWording {
+    create: "How long to wait for the cluster to be online and accept the new pool",
+    update: "How long to keep retrying an update while the cluster is busy",
+    delete: "How long to wait for the pool to be deleted",
+    block: "Time limits for creating, updating and deleting the pool. A cluster that is busy or \
+            not ready yet is retried until the limit.",
+};
 
 pub fn pool_schema() -> Schema {
     use AttributeType::{Number, String as Str};
@@ -259,7 +219,7 @@ pub fn pool_schema() -> Schema {
             version: 1,
             attributes,
             blocks: map! {
-                "timeouts" => NestedBlock::Optional(pool_timeouts_block()),
+                "timeouts" => NestedBlock::Optional(timeouts_block(TIMEOUTS, TIMEOUT_WORDING)),
             },
             description: Description::markdown(
                 "A PgBouncer connection pool on a PostgreSQL cluster. `mode`, `size`, `db_name` \
@@ -274,10 +234,6 @@ pub fn pool_schema() -> Schema {
 // ---------------------------------------------------------------------------------------------
 // Validation (configuration only, unknown values skipped)
 // ---------------------------------------------------------------------------------------------
-
-fn at(name: &'static str) -> AttributePath {
-    AttributePath::new(name)
-}
 
 pub fn validate_config(diags: &mut Diagnostics, config: &PoolState) {
     validate::uuid(diags, at("cluster_id"), &config.cluster_id);

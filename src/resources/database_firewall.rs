@@ -26,13 +26,14 @@ use tokio::time::Instant;
 
 use crate::api::models::FirewallRule;
 use crate::api::{ApiError, Client};
+use crate::framework::attr as at;
 use crate::framework::diag::DiagExt;
-use crate::framework::duration::format_duration;
 use crate::framework::import;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::stop::stop_token;
 use crate::framework::timeouts::{
-    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, Timeouts,
+    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording,
+    Timeouts,
 };
 use crate::framework::validate::{self, uuid_regex};
 use crate::provider::ProviderData;
@@ -332,39 +333,13 @@ pub fn state_after_apply(
 // Schema
 // ---------------------------------------------------------------------------------------------
 
-fn firewall_timeouts_block() -> Block {
-    let mut block = timeouts_block(TIMEOUTS);
-    let wording = [
-        (
-            "create",
-            "How long to wait for the cluster to be online and accept the rules",
-            TIMEOUTS.create,
-        ),
-        (
-            "update",
-            "How long to keep retrying a rule change while the cluster is busy",
-            TIMEOUTS.update,
-        ),
-        (
-            "delete",
-            "How long to keep retrying the removal of the rules while the cluster is busy",
-            TIMEOUTS.delete,
-        ),
-    ];
-    for (name, what, default) in wording {
-        if let Some(attribute) = block.attributes.get_mut(name) {
-            attribute.description = Description::markdown(format!(
-                "{what}, as a duration such as `\"30s\"`, `\"10m\"` or `\"1h30m\"`. Default `{}`.",
-                format_duration(default)
-            ));
-        }
-    }
-    block.description = Description::markdown(
-        "Time limits for changing the rules. A cluster that is busy or not ready yet is retried \
-         until the limit.",
-    );
-    block
-}
+const TIMEOUT_WORDING: TimeoutWording = TimeoutWording {
+    create: "How long to wait for the cluster to be online and accept the rules",
+    update: "How long to keep retrying a rule change while the cluster is busy",
+    delete: "How long to keep retrying the removal of the rules while the cluster is busy",
+    block: "Time limits for changing the rules. A cluster that is busy or not ready yet is \
+            retried until the limit.",
+};
 
 pub fn firewall_schema() -> Schema {
     use AttributeType::{Map, Object, String as Str};
@@ -409,7 +384,7 @@ pub fn firewall_schema() -> Schema {
             attributes,
             blocks: map! {
                 "rule" => NestedBlock::Set(rule),
-                "timeouts" => NestedBlock::Optional(firewall_timeouts_block()),
+                "timeouts" => NestedBlock::Optional(timeouts_block(TIMEOUTS, TIMEOUT_WORDING)),
             },
             description: Description::markdown(
                 "The firewall (trusted sources) of a database cluster: only the listed sources \
@@ -433,10 +408,6 @@ pub fn firewall_schema() -> Schema {
 // ---------------------------------------------------------------------------------------------
 // Validation (configuration only, unknown values skipped)
 // ---------------------------------------------------------------------------------------------
-
-fn at(name: &'static str) -> AttributePath {
-    AttributePath::new(name)
-}
 
 pub fn validate_config(diags: &mut Diagnostics, config: &FirewallState) {
     validate::uuid(diags, at("cluster_id"), &config.cluster_id);

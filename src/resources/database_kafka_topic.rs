@@ -34,12 +34,15 @@ use tokio::time::Instant;
 use crate::api::models::{CreateTopicRequest, Topic, TopicConfig, UpdateTopicRequest};
 use crate::api::wait::{poll_until, Poll, WaitError};
 use crate::api::ApiError;
+use crate::framework::attr as at;
 use crate::framework::diag::DiagExt;
 use crate::framework::stop::stop_token;
 use crate::framework::timeouts::{
-    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, Timeouts,
+    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording,
+    Timeouts,
 };
 use crate::framework::validate::{self, path_name};
+use crate::framework::values::{settled, text};
 use crate::framework::{import, plan};
 use crate::provider::{ApiContext, ProviderData};
 
@@ -631,18 +634,6 @@ pub struct TopicModel {
     pub timeouts: Value<Timeouts>,
 }
 
-fn text(value: &Value<String>) -> Option<&str> {
-    value.as_ref_option().map(String::as_str)
-}
-
-/// The value, with unknown turned into null (a state returned after apply must be known).
-fn settled<T: Clone>(value: &Value<T>) -> Value<T> {
-    match value {
-        Value::Unknown => Value::Null,
-        other => other.clone(),
-    }
-}
-
 /// `<cluster_id>,<name>`, the same form `terraform import` takes; unknown until both are known.
 pub fn topic_id(cluster_id: &Value<String>, name: &Value<String>) -> Value<String> {
     match (cluster_id, name) {
@@ -714,32 +705,12 @@ fn unapplied(planned: &TopicModel, actual: &TopicModel) -> Vec<String> {
 // Schema
 // ---------------------------------------------------------------------------------------------
 
-fn topic_timeouts_block() -> Block {
-    let mut block = timeouts_block(TIMEOUTS);
-    let what = [
-        (
-            "create",
-            "the topic to be created and `active`",
-            TIMEOUTS.create,
-        ),
-        (
-            "update",
-            "a change to be applied and the topic `active` again",
-            TIMEOUTS.update,
-        ),
-        ("delete", "the topic to be gone", TIMEOUTS.delete),
-    ];
-    for (operation, waiting_for, default) in what {
-        if let Some(attribute) = block.attributes.get_mut(operation) {
-            attribute.description = Description::markdown(format!(
-                "How long to wait for {waiting_for}, as a duration such as `\"30s\"`, `\"10m\"` \
-                 or `\"1h30m\"`. Default `{}`.",
-                crate::framework::duration::format_duration(default)
-            ));
-        }
-    }
-    block
-}
+const TIMEOUT_WORDING: TimeoutWording = TimeoutWording {
+    create: "How long to wait for the topic to be created and `active`",
+    update: "How long to wait for a change to be applied and the topic `active` again",
+    delete: "How long to wait for the topic to be gone",
+    block: "Time limits for the topic's slow operations.",
+};
 
 pub fn topic_schema() -> Schema {
     use AttributeType::{Number, String as Str};
@@ -782,7 +753,7 @@ pub fn topic_schema() -> Schema {
             attributes,
             blocks: map! {
                 "config" => NestedBlock::Optional(config),
-                "timeouts" => NestedBlock::Optional(topic_timeouts_block()),
+                "timeouts" => NestedBlock::Optional(timeouts_block(TIMEOUTS, TIMEOUT_WORDING)),
             },
             description: Description::markdown(
                 "A topic of a Kafka cluster. `terraform apply` waits until the topic is `active`; \
@@ -796,10 +767,6 @@ pub fn topic_schema() -> Schema {
 // ---------------------------------------------------------------------------------------------
 // Validation (configuration only, unknown values skipped)
 // ---------------------------------------------------------------------------------------------
-
-fn at(name: &'static str) -> AttributePath {
-    AttributePath::new(name)
-}
 
 pub fn validate_config(diags: &mut Diagnostics, config: &TopicModel) {
     validate::uuid(diags, at("cluster_id"), &config.cluster_id);
