@@ -574,3 +574,49 @@ fn not_found_right_after_create_is_retried() {
     create_and_check_single_cluster(&mock, &tf, "acc-404");
     assert_eq!(mock.fault_hits(&not_found), 2, "the 404s did not happen");
 }
+
+// ---------------------------------------------------------------------------------------------
+// deletion protection
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn deletion_protection_blocks_destroy_and_replacement_until_lifted() {
+    let mock = Mock::start(&[]);
+    let tf = Terraform::new(&mock);
+    let protected = ClusterHcl::new("acc-protected", "pg")
+        .set_str("version", PG_OLDER)
+        .set("deletion_protection", "true");
+    let id = create(&tf, &protected);
+    mock.clear_requests();
+
+    let destroy = tf.run(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(
+        !destroy.success(),
+        "destroy of a protected cluster succeeded"
+    );
+    let destroy = support::terraform::ErrorOutput {
+        stdout: destroy.stdout,
+        stderr: destroy.stderr,
+    };
+    destroy.assert_mentions("deletion_protection");
+    destroy.assert_no_backtrace();
+
+    tf.write_config(
+        &protected
+            .clone()
+            .set_str("name", "acc-protected-renamed")
+            .render(),
+    );
+    let replace = tf.plan_expect_error();
+    replace.assert_mentions("deletion_protection");
+    assert!(
+        mutating_requests(&mock).is_empty(),
+        "a protected cluster was touched: {:?}",
+        mutating_requests(&mock)
+    );
+    assert_eq!(mock.cluster_count(), 1);
+
+    update_in_place(&tf, &protected.set("deletion_protection", "false"), &id);
+    tf.destroy();
+    assert_eq!(mock.cluster_count(), 0);
+}

@@ -144,6 +144,7 @@ pub struct ClusterState {
     pub eviction_policy: Value<String>,
     pub sql_mode: Value<String>,
     pub storage_size_mib: Value<i64>,
+    pub deletion_protection: Value<bool>,
     #[serde(with = "value::serde_as_vec")]
     pub backup_restore: Value<BackupRestoreBlock>,
     #[serde(with = "value::serde_as_vec")]
@@ -396,6 +397,7 @@ pub fn state_from_api(view: &ClusterView, reference: &ClusterState) -> ClusterSt
         sql_mode,
         storage_size_mib,
         backup_restore: settled(&reference.backup_restore),
+        deletion_protection: settled(&reference.deletion_protection),
         storage_autoscale,
         host: known(connection.and_then(|c| c.host.clone())),
         port: known(connection.and_then(|c| c.port)),
@@ -478,6 +480,10 @@ pub fn cluster_schema() -> Schema {
         "sql_mode" => optional_computed(Str,
             "MySQL only (`mysql`, `advanced_mysql`): a comma-separated list of SQL modes (compared without regard to order \
              or case)."),
+        "deletion_protection" => optional(Bool,
+            "When `true`, the provider refuses to delete the cluster: `terraform destroy`, and \
+             any plan that would replace it, fail at plan time and no DELETE is sent. Set it to \
+             `false` (and apply) first to delete the cluster on purpose. Kept in Terraform only."),
         "storage_size_mib" => optional_computed(Number,
             "Disk size in MiB. Defaults to the size's base storage. It can grow in place but not \
              shrink (a plan-time error). With `storage_autoscale` enabled it is a floor the \
@@ -862,6 +868,17 @@ pub fn plan_existing(
         replace.add("backup_restore");
     }
     if !replace.is_empty() {
+        if is_protected(prior) {
+            diags.root_err(
+                format!(
+                    "{} is protected from deletion",
+                    capitalised(&describe(prior))
+                ),
+                "This change would replace the cluster (destroying it and its data), and \
+                 `deletion_protection` is true. Set `deletion_protection = false` and apply \
+                 that first if the replacement is intended.",
+            );
+        }
         return replace.into_paths();
     }
 
@@ -1478,11 +1495,14 @@ impl Resource for DatabaseClusterResource {
 
     async fn plan_destroy<'a>(
         &self,
-        _diags: &mut Diagnostics,
-        _prior_state: Self::State<'a>,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
         prior_private_state: Self::PrivateState<'a>,
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<Self::PrivateState<'a>> {
+        if let Value::Value(prior) = &prior_state {
+            refuse_if_protected(diags, prior);
+        }
         Some(prior_private_state)
     }
 
@@ -1732,6 +1752,10 @@ impl Resource for DatabaseClusterResource {
         let Value::Value(prior_state) = prior_state else {
             return Some(());
         };
+        // Terraform older than 1.3 does not plan destroys through the provider.
+        if refuse_if_protected(diags, &prior_state) {
+            return None;
+        }
         let api = self.data.api(diags)?;
         let id = text(&prior_state.id)?.to_string();
         let deadline =
@@ -1797,6 +1821,27 @@ impl Resource for DatabaseClusterResource {
             }
         }
     }
+}
+
+fn is_protected(state: &ClusterState) -> bool {
+    state.deletion_protection == Value::Value(true)
+}
+
+/// Reports an error and returns true when the cluster must not be deleted.
+fn refuse_if_protected(diags: &mut Diagnostics, state: &ClusterState) -> bool {
+    if !is_protected(state) {
+        return false;
+    }
+    diags.err(
+        format!(
+            "{} is protected from deletion",
+            capitalised(&describe(state))
+        ),
+        "`deletion_protection` is true, so the provider will not delete this cluster. Set \
+         `deletion_protection = false` and apply, then destroy it.",
+        at("deletion_protection"),
+    );
+    true
 }
 
 fn capitalised(text: &str) -> String {
@@ -2276,5 +2321,24 @@ mod tests {
         };
         assert!(catalogue_errors(|c| c.version = s("9"), unchanged).is_empty());
         assert!(catalogue_errors(|c| c.size = Value::Unknown, CatalogueScope::ALL).is_empty());
+    }
+
+    #[test]
+    fn protection_turns_a_replacement_into_an_error() {
+        let mut protected = prior();
+        protected.deletion_protection = Value::Value(true);
+        let mut planned = protected.clone();
+        planned.name = s("renamed");
+        let config = planned.clone();
+        let mut diags = Diagnostics::default();
+        let replace = plan_existing(&mut diags, &protected, &mut planned, &config);
+        assert_eq!(replace, vec![AttributePath::new("name")]);
+        assert_eq!(diags.errors.len(), 1);
+        assert!(diags.errors[0].detail.contains("deletion_protection"));
+
+        let mut diags = Diagnostics::default();
+        assert!(refuse_if_protected(&mut diags, &protected));
+        assert!(!refuse_if_protected(&mut diags, &prior()));
+        assert_eq!(diags.errors.len(), 1);
     }
 }
