@@ -225,6 +225,9 @@ fn read_descriptions() -> HashMap<&'static str, &'static str> {
     ])
 }
 
+/// Resource attributes that are Terraform-side settings, not properties of the cluster.
+const RESOURCE_ONLY: [&str; 1] = ["deletion_protection"];
+
 pub fn cluster_data_schema() -> Schema {
     let resource = cluster_schema();
     let rewritten = read_descriptions();
@@ -232,6 +235,7 @@ pub fn cluster_data_schema() -> Schema {
         .block
         .attributes
         .into_iter()
+        .filter(|(name, _)| !RESOURCE_ONLY.contains(&name.as_str()))
         .map(|(name, mut attribute)| {
             attribute.constraint = AttributeConstraint::Computed;
             if let Some(description) = rewritten.get(name.as_str()) {
@@ -449,6 +453,10 @@ mod tests {
         let schema = cluster_data_schema();
         let resource = cluster_schema();
         for (name, attribute) in &resource.block.attributes {
+            if RESOURCE_ONLY.contains(&name.as_str()) {
+                assert!(!schema.block.attributes.contains_key(name), "{name}");
+                continue;
+            }
             let ours = &schema.block.attributes[name];
             assert_eq!(ours.attr_type, attribute.attr_type, "{name}");
             assert_eq!(ours.sensitive, attribute.sensitive, "{name}");
