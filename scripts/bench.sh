@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The benchmark: builds the provider, the emulator and dbaas-bench in release mode, then runs
+# target/release/dbaas-bench, which measures on this machine
+#   - the provider's start-up time to the plugin handshake (median and p90 of 20 runs),
+#   - the release binary's size (and stripped size when `strip` exists),
+#   - plan / apply / refresh plan / destroy of 10, 100 and 300 clusters with the real Terraform
+#     CLI against dbaas-mock (2 s provisioning delay, Terraform's default parallelism): wall
+#     time, API requests (total, per cluster and by kind) and the provider's peak RSS.
+# The report is written to target/bench/results.md and printed. Nothing is asserted: this is a
+# measurement, not a test. With the defaults it takes a few minutes. Works from any directory;
+# extra arguments go to dbaas-bench (e.g. `./scripts/bench.sh --counts 10,50 --startup-runs 5`,
+# `./scripts/bench.sh --help`).
+#
+# Environment:
+#   TERRAFORM_BIN     Terraform CLI to drive (default: terraform on PATH, else Terraform 1.0.3
+#                     downloaded into .tools/).
+#   CARGO_TARGET_DIR  honoured as by cargo; the report goes to $CARGO_TARGET_DIR/bench/.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+ensure_build_prerequisites
+select_terraform
+log "Terraform: $TERRAFORM_BIN (v$(terraform_version_of "$TERRAFORM_BIN")), $(cargo --version)"
+
+log "cargo build --release --bins"
+cargo build --release --bins
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+case "$TARGET_DIR" in
+    /*) ;;
+    *) TARGET_DIR="$REPO_ROOT/$TARGET_DIR" ;;
+esac
+
+log "running dbaas-bench"
+exec "$TARGET_DIR/release/dbaas-bench" --terraform "$TERRAFORM_BIN" \
+    --out "$TARGET_DIR/bench/results.md" "$@"
