@@ -418,7 +418,8 @@ fn many_changes_to_one_busy_cluster_all_go_through() {
     tf.step(&pg_cluster());
 
     // The emulator refuses a change while another change of the same cluster is in flight,
-    // and every pool create takes a while, so Terraform's parallel creates collide.
+    // and every pool create takes a while, so Terraform's parallel creates would collide if
+    // the provider did not take turns per cluster.
     mock.settings(json!({"reject_concurrent_mutations": true}));
     mock.add_fault(json!({
         "method": "POST",
@@ -448,11 +449,13 @@ fn many_changes_to_one_busy_cluster_all_go_through() {
         .iter()
         .filter(|r| r["status"] == 412)
         .count();
-    assert!(
-        refused > 0,
-        "the test did not make changes collide:\n{}",
+    assert_eq!(
+        refused,
+        0,
+        "changes to one cluster overlapped:\n{}",
         mock.request_summary()
     );
+    assert_eq!(mock.state()["overlapping_mutations"], 0);
 
     mock.clear_faults();
     tf.destroy();

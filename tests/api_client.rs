@@ -722,7 +722,94 @@ async fn a_same_named_cluster_of_another_engine_is_not_adopted() {
             "POST /v2/databases",
             "POST /v2/databases",
             "GET /v2/databases",
-            "POST /v2/databases"
+            "POST /v2/databases",
+            "GET /v2/databases"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_resend_refused_because_a_late_first_post_took_the_name_finds_that_cluster() {
+    // The first POST fails ambiguously and the lookup sees nothing; the first POST then lands
+    // on the server just before the resend, which is refused because the name is taken.
+    let server = TestServer::start(creating_server(|n| match n {
+        1 => OnCreate::FailBefore(server_error()),
+        _ => OnCreate::CreateThen(api_error(
+            422,
+            "unprocessable_entity",
+            "cluster name is not available",
+        )),
+    }))
+    .await;
+    let cluster = server
+        .client()
+        .clusters()
+        .create(&create_request("main"))
+        .await
+        .unwrap();
+    assert_eq!((cluster.id.as_str(), cluster.name.as_str()), ("c2", "main"));
+    assert_eq!(
+        server.calls(),
+        [
+            "POST /v2/databases",
+            "GET /v2/databases",
+            "POST /v2/databases",
+            "GET /v2/databases"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_on_the_first_post_is_returned_without_a_lookup() {
+    let server = TestServer::start(creating_server(|_| {
+        OnCreate::CreateThen(api_error(409, "conflict", "name already in use"))
+    }))
+    .await;
+    let error = server
+        .client()
+        .clusters()
+        .create(&create_request("main"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(409));
+    assert_eq!(server.calls(), ["POST /v2/databases"]);
+}
+
+#[tokio::test]
+async fn a_pool_resend_refused_as_taken_after_an_ambiguous_post_finds_the_pool() {
+    let pool = json!({"name": "p1", "mode": "transaction", "size": 5, "db": "defaultdb", "user": "doadmin"});
+    let posts = Counter::default();
+    let exists = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let server = TestServer::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("POST", "/v2/databases/c1/pools") => {
+            if posts.next() == 1 {
+                return server_error();
+            }
+            exists.store(true, Ordering::SeqCst);
+            api_error(422, "unprocessable_entity", "pool name is not available")
+        }
+        ("GET", "/v2/databases/c1/pools/p1") if exists.load(Ordering::SeqCst) => {
+            Reply::Json(200, json!({"pool": pool}))
+        }
+        _ => api_error(404, "not_found", "not found"),
+    })
+    .await;
+    let request = CreatePoolRequest {
+        name: "p1".into(),
+        mode: "transaction".into(),
+        size: 5,
+        db: "defaultdb".into(),
+        user: Some("doadmin".into()),
+    };
+    let created = server.client().pools("c1").create(&request).await.unwrap();
+    assert_eq!(created.name, "p1");
+    assert_eq!(
+        server.calls(),
+        [
+            "POST /v2/databases/c1/pools",
+            "GET /v2/databases/c1/pools/p1",
+            "POST /v2/databases/c1/pools",
+            "GET /v2/databases/c1/pools/p1"
         ]
     );
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::client::{segment, Created, Request};
+use super::clusters::create_or_adopt;
 use super::models::{
     CreatePoolRequest, CreateTopicRequest, DatabaseUser, Db, FirewallRule, Pool, Topic,
     TopicSummary, UpdatePoolRequest, UpdateTopicRequest,
@@ -111,11 +112,7 @@ impl Pools<'_> {
     pub async fn create(self, request: &CreatePoolRequest) -> Result<Pool, ApiError> {
         let post = Request::post(self.path(None)?).json(request)?;
         let lookup = || async { found(self.get(&request.name).await) };
-        match self
-            .client
-            .create_safely(post, "the connection pool", lookup)
-            .await?
-        {
+        match create_or_adopt(self.client, post, "the connection pool", lookup).await? {
             Created::Replied(reply) => reply.field("pool"),
             Created::Found(pool) => Ok(pool),
         }
@@ -177,7 +174,7 @@ impl Topics<'_> {
     pub async fn create(self, request: &CreateTopicRequest) -> Result<Option<Topic>, ApiError> {
         let post = Request::post(self.path(None)?).json(request)?;
         let lookup = || async { found(self.get(&request.name).await) };
-        match self.client.create_safely(post, "the topic", lookup).await? {
+        match create_or_adopt(self.client, post, "the topic", lookup).await? {
             Created::Replied(reply) => reply.optional_field("topic"),
             Created::Found(topic) => Ok(Some(topic)),
         }

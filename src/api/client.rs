@@ -20,6 +20,11 @@
 //! up first ([`Client::create_safely`]). Waits between attempts are exponential with jitter
 //! ([`RetryPolicy::backoff`]); a 429 waits for the server's hint (`retry-after` seconds, else
 //! `ratelimit-reset` once the budget is spent) when it gives one.
+//!
+//! A 429 that reports the budget (`ratelimit-remaining`) is the pacing's business, not a
+//! failure: it is retried once the budget allows without using up `max_retries`, for at most
+//! [`RATE_LIMIT_PATIENCE`] per call. A new provider process learns the budget only from
+//! responses, so such 429s are expected now and then and must not fail a run.
 
 use std::fmt;
 use std::future::Future;
@@ -35,9 +40,13 @@ use tokio::time::Instant;
 
 use super::error::{ErrorResponse, HumanDuration};
 use super::models::Options;
-use super::ratelimit::{RateLimitStatus, RateLimiter};
+use super::ratelimit::{Permit, RateLimitStatus, RateLimiter};
 use super::wait::ClusterListWatch;
 use super::ApiError;
+
+/// The longest a call keeps retrying 429s that report the budget, which do not count against
+/// `max_retries`; bounded so that a run never hangs on a budget that does not come back.
+pub const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(600);
 
 /// How failed requests are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,13 +263,15 @@ impl Client {
     pub(crate) async fn execute(&self, request: Request) -> Result<Reply, ApiError> {
         let retry = self.inner.retry;
         let mut attempt: u32 = 0;
+        let mut retries_done: u32 = 0;
+        let mut rate_limited_since: Option<Instant> = None;
         loop {
             attempt += 1;
-            self.inner.rate.pace().await;
+            let permit = self.inner.rate.pace().await;
             let started = Instant::now();
             let outcome = match tokio::time::timeout(
                 self.inner.request_timeout,
-                self.attempt(&request),
+                self.attempt(&request, &permit),
             )
             .await
             {
@@ -274,7 +285,10 @@ impl Client {
                 },
             };
             let elapsed_ms = started.elapsed().as_millis() as u64;
+            // A probe's response has been observed (or never will be): let the others go.
+            drop(permit);
 
+            let mut paced_429 = false;
             let (error, retryable, hint, why) = match outcome {
                 Attempt::Replied(reply) => {
                     tracing::debug!(
@@ -284,7 +298,11 @@ impl Client {
                     );
                     return Ok(reply);
                 }
-                Attempt::Rejected { error, hint } => {
+                Attempt::Rejected {
+                    error,
+                    hint,
+                    reports_budget,
+                } => {
                     let status = error.status().unwrap_or_default();
                     tracing::debug!(
                         method = %request.method, path = %request.path, status,
@@ -297,6 +315,7 @@ impl Client {
                         _ => false,
                     };
                     let why = if status == 429 {
+                        paced_429 = reports_budget;
                         "rate limited (429)"
                     } else {
                         "server error"
@@ -317,8 +336,22 @@ impl Client {
                 }
             };
 
-            let retries_done = attempt - 1;
-            if !retryable || retries_done >= retry.max_retries {
+            if !retryable {
+                return Err(error);
+            }
+            if paced_429 {
+                let since = *rate_limited_since.get_or_insert(started);
+                let patience_left = RATE_LIMIT_PATIENCE.saturating_sub(since.elapsed());
+                let wait = hint.unwrap_or(retry.wait_min);
+                if wait > patience_left {
+                    tracing::warn!(
+                        method = %request.method, path = %request.path,
+                        patience = %HumanDuration(RATE_LIMIT_PATIENCE),
+                        "rate limited; the budget did not come back within the provider's patience"
+                    );
+                    return Err(error);
+                }
+            } else if retries_done >= retry.max_retries {
                 return Err(error);
             }
             let wait = match hint {
@@ -332,6 +365,9 @@ impl Client {
                 Some(hint) => retry.hinted_wait(hint),
                 None => retry.backoff(retries_done),
             };
+            if !paced_429 {
+                retries_done += 1;
+            }
             tracing::warn!(
                 method = %request.method, path = %request.path, why,
                 status = error.status().unwrap_or_default(), attempt,
@@ -342,7 +378,7 @@ impl Client {
     }
 
     /// One HTTP exchange, unbounded in time (the caller applies `request_timeout`).
-    async fn attempt(&self, request: &Request) -> Attempt {
+    async fn attempt(&self, request: &Request, permit: &Permit<'_>) -> Attempt {
         let mut url = format!("{}{}", self.inner.base, request.path);
         if !request.query.is_empty() {
             let query = url::form_urlencoded::Serializer::new(String::new())
@@ -368,7 +404,17 @@ impl Client {
 
         let status = response.status();
         let headers = response.headers().clone();
-        self.inner.rate.observe(&headers);
+        let hint = if status == StatusCode::TOO_MANY_REQUESTS {
+            rate_limit_hint(&headers, SystemTime::now())
+        } else {
+            None
+        };
+        // Only a 429 that reports the budget (the usual burst limit) holds every request back;
+        // a bare one is this request's own business.
+        let reports_budget = header_str(&headers, "ratelimit-remaining").is_some();
+        self.inner
+            .rate
+            .observe(permit, &headers, hint.filter(|_| reports_budget));
         let body = match response.bytes().await {
             Ok(body) => body.to_vec(),
             Err(e) => {
@@ -393,11 +439,6 @@ impl Client {
                 path: request.path.clone(),
             });
         }
-        let hint = if status == StatusCode::TOO_MANY_REQUESTS {
-            rate_limit_hint(&headers, SystemTime::now())
-        } else {
-            None
-        };
         let error = ApiError::from_response(ErrorResponse {
             method: request.method.as_str(),
             path: &request.path,
@@ -407,7 +448,11 @@ impl Client {
             header_request_id,
             retry_after: hint,
         });
-        Attempt::Rejected { error, hint }
+        Attempt::Rejected {
+            error,
+            hint,
+            reports_budget,
+        }
     }
 
     /// Creates an object with a POST that is never re-sent blindly.
@@ -526,6 +571,8 @@ enum Attempt {
     Rejected {
         error: ApiError,
         hint: Option<Duration>,
+        /// The response carried `ratelimit-remaining`, so a 429 is paced rather than counted.
+        reports_budget: bool,
     },
     /// No usable response. `sent` is false when the connection was never established, so the
     /// server cannot have seen the request.

@@ -1,6 +1,9 @@
 //! `client.clusters()`: database clusters and their cluster-level settings. The waits
 //! (`wait_online`, `wait_until`, `wait_deleted`) live in [`super::wait`].
 
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::{json, Map, Value};
 
 use super::client::{segment, Created, Request};
@@ -24,6 +27,65 @@ impl Client {
 }
 
 /// `/v2/databases/{id}` plus `rest`.
+/// [`Client::create_safely`], closing its one remaining gap: a POST times out, the lookup
+/// finds nothing yet, the first POST then completes on the server, and the resent POST is
+/// refused because the name is taken (409 or 422). The object the first POST created is ours,
+/// so a conflict after any ambiguous attempt triggers one more lookup, and a match found then
+/// is returned instead of the error that would orphan it. A conflict on the first attempt is
+/// never second-guessed: the name was taken by someone else.
+pub(super) async fn create_or_adopt<T, L, Fut>(
+    client: &Client,
+    post: Request,
+    what: &str,
+    lookup: L,
+) -> Result<Created<T>, ApiError>
+where
+    L: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ApiError>>,
+{
+    // `create_safely` only looks the object up after an ambiguous attempt.
+    let was_ambiguous = AtomicBool::new(false);
+    let result = client
+        .create_safely(post, what, || {
+            was_ambiguous.store(true, Ordering::Relaxed);
+            lookup()
+        })
+        .await;
+    let error = match result {
+        Err(error) if was_ambiguous.load(Ordering::Relaxed) && is_conflict(&error) => error,
+        other => return other,
+    };
+    tracing::warn!(
+        what, error = %error,
+        "a resent create was refused as a conflict; looking for the object an earlier attempt created"
+    );
+    match lookup().await {
+        Ok(Some(found)) => {
+            tracing::info!(
+                what,
+                "the object exists: an earlier, ambiguous create went through"
+            );
+            Ok(Created::Found(found))
+        }
+        Ok(None) => Err(error),
+        Err(lookup_error) => {
+            tracing::warn!(what, error = %lookup_error, "looking the object up failed");
+            Err(error)
+        }
+    }
+}
+
+/// 409 Conflict, or the 422 the API gives for a name that is taken.
+fn is_conflict(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::Invalid {
+            status: 409 | 422,
+            ..
+        }
+    )
+}
+
 fn cluster_path(id: &str, rest: &str) -> Result<String, ApiError> {
     Ok(format!(
         "/v2/databases/{}{rest}",
@@ -62,7 +124,9 @@ impl Clusters<'_> {
     /// clusters are listed, and a cluster with the requested name, engine and region is
     /// returned as the one this call created. Only if there is none is the POST sent again,
     /// within the retry budget. A same-named cluster with another engine or region is not
-    /// adopted; the resent POST then fails with the API's own "name taken" error.
+    /// adopted; the resent POST then fails with the API's own "name taken" error. A "name
+    /// taken" answer to a resent POST is itself checked against a fresh lookup, since the first
+    /// POST may have completed in between (see [`create_or_adopt`]).
     pub async fn create(self, request: &CreateClusterRequest) -> Result<Cluster, ApiError> {
         if request.name.is_empty() {
             return Err(ApiError::Config {
@@ -74,11 +138,7 @@ impl Clusters<'_> {
             let found = self.find_by_name(&request.name).await?;
             Ok(found.filter(|c| c.engine == request.engine && c.region == request.region))
         };
-        match self
-            .client
-            .create_safely(post, "the cluster", lookup)
-            .await?
-        {
+        match create_or_adopt(self.client, post, "the cluster", lookup).await? {
             Created::Replied(reply) => reply.field("database"),
             Created::Found(cluster) => Ok(cluster),
         }

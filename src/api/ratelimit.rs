@@ -2,26 +2,32 @@
 //!
 //! The API allows 5,000 requests per hour per token and reports the budget on every response:
 //! `ratelimit-limit`, `ratelimit-remaining`, and `ratelimit-reset` (epoch seconds at which the
-//! oldest request of the sliding hour expires). Terraform runs many resources at once, so
+//! oldest request of the sliding window expires). Terraform runs many resources at once, so
 //! reacting to 429s alone would let a large run burn its budget and then stall on errors.
 //!
-//! Instead, before each attempt the client reserves a send slot:
+//! Instead, before each attempt the client takes a [`Permit`]:
 //! - While the budget is comfortable (at least `max(5, 2% of the limit)` requests remain), the
-//!   slot is now. The local estimate of what remains still drops by one per request, so a
+//!   request goes now. The local estimate of what remains still drops by one per request, so a
 //!   burst of hundreds of requests starts pacing before the responses have come back.
 //! - Once it is low, the remaining requests are spread evenly over the time left until the
-//!   reset: each slot is `(reset − slot) / remaining` after the previous one.
-//! - Once it is spent, further requests wait for the reset; the first responses after it bring
-//!   fresh numbers.
+//!   reset: each one goes `(reset − now) / remaining` after the previous one.
+//! - Once it is spent, requests wait for the reset. The window is sliding, so the reset frees
+//!   as little as one request: a single *probe* goes, and the others wait for its response,
+//!   whose numbers say how many may follow.
+//! - With no numbers yet (a fresh provider process) or numbers that are stale and said the budget
+//!   was spent (the reset has passed), the first request is a probe as well.
+//! - A 429's `retry-after` holds every request back until it has passed.
 //!
-//! Every response replaces the estimate with the server's `remaining`, minus the requests
-//! already holding a slot but not yet sent. A reset time in the past means the numbers are stale
-//! and nothing is paced until a response brings new ones.
+//! A response's `remaining` counts the requests the server had admitted when it arrived; the
+//! requests sent after it may not be counted yet, so they are subtracted. Responses to older
+//! requests than the latest one observed are ignored: their numbers are out of date.
 
+use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::error::HumanDuration;
@@ -31,8 +37,7 @@ use super::error::HumanDuration;
 pub struct RateLimitStatus {
     /// `ratelimit-limit`, when reported.
     pub limit: Option<u64>,
-    /// `ratelimit-remaining` from the latest response, minus the requests sent or scheduled
-    /// since.
+    /// `ratelimit-remaining` from the latest response, minus the requests sent since.
     pub remaining: u64,
     /// Time until `ratelimit-reset` (zero once it has passed), when reported.
     pub resets_in: Option<Duration>,
@@ -44,6 +49,8 @@ const MIN_LOW_WATER: u64 = 5;
 #[derive(Debug, Default)]
 pub(crate) struct RateLimiter {
     state: Mutex<State>,
+    /// Signalled whenever a response or a finished probe may let waiting requests go.
+    changed: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -52,10 +59,24 @@ struct State {
     /// Estimated requests left before `reset_at`; `None` until a response reported it.
     remaining: Option<u64>,
     reset_at: Option<Instant>,
-    /// The earliest slot the next paced request may take.
+    /// The earliest time the next request may go while the budget is low.
     next_slot: Option<Instant>,
-    /// Requests holding a future slot, not yet sent.
-    waiting: u64,
+    /// No request goes before this (a 429's `retry-after`).
+    hold_until: Option<Instant>,
+    /// A probe is in flight; the others wait for its numbers.
+    probing: bool,
+    /// Requests sent so far; each permit carries its number.
+    sent: u64,
+    /// The number of the newest request whose response was observed.
+    observed: u64,
+}
+
+/// What a request waiting for its turn must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    Go { seq: u64, probe: bool },
+    WaitUntil(Instant),
+    WaitForProbe,
 }
 
 /// The three headers of one response.
@@ -66,33 +87,89 @@ struct Observed {
     reset_epoch: Option<u64>,
 }
 
-impl RateLimiter {
-    /// Records the budget a response reported; responses without `ratelimit-remaining`
-    /// change nothing.
-    pub(crate) fn observe(&self, headers: &HeaderMap) {
-        if let Some(seen) = Observed::from_headers(headers) {
-            self.lock().observe(seen, Instant::now(), SystemTime::now());
+/// The right to send one request; hand the response's headers to [`RateLimiter::observe`].
+/// Dropping it (response observed, request failed, or cancelled) ends a probe.
+pub(crate) struct Permit<'a> {
+    limiter: &'a RateLimiter,
+    seq: u64,
+    probe: bool,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.probe {
+            self.limiter.lock().probing = false;
+            self.limiter.changed.notify_waiters();
         }
     }
+}
 
-    /// Waits for this request's send slot (at once unless the budget is low). Cancel-safe: a
-    /// dropped wait gives its place back to the estimate.
-    pub(crate) async fn pace(&self) {
-        let (delay, remaining) = {
-            let mut state = self.lock();
-            let delay = state.reserve(Instant::now());
-            (delay, state.remaining.unwrap_or_default())
-        };
-        if delay.is_zero() {
+impl RateLimiter {
+    /// Records the budget the response to `permit`'s request reported, and `retry_after` (a
+    /// 429's requested wait) as a hold on every request. Responses without
+    /// `ratelimit-remaining` change nothing else.
+    pub(crate) fn observe(
+        &self,
+        permit: &Permit<'_>,
+        headers: &HeaderMap,
+        retry_after: Option<Duration>,
+    ) {
+        let seen = Observed::from_headers(headers);
+        if seen.is_none() && retry_after.is_none() {
             return;
         }
-        let _waiting = Waiting(self);
-        if delay >= Duration::from_secs(1) {
-            tracing::info!(wait = %HumanDuration(delay), remaining, "API rate-limit budget is low; pacing requests");
-        } else {
-            tracing::debug!(wait = %HumanDuration(delay), remaining, "API rate-limit budget is low; pacing requests");
+        {
+            let mut state = self.lock();
+            let now = Instant::now();
+            if let Some(seen) = seen {
+                state.observe(seen, permit.seq, now, SystemTime::now());
+            }
+            if let Some(wait) = retry_after {
+                state.hold(now + wait);
+            }
         }
-        tokio::time::sleep(delay).await;
+        self.changed.notify_waiters();
+    }
+
+    /// Waits for this request's turn (at once unless the budget is low, spent or unknown).
+    /// Cancel-safe: a dropped wait takes nothing from the budget.
+    pub(crate) async fn pace(&self) -> Permit<'_> {
+        let mut logged = false;
+        loop {
+            // Registered before the state is read, so a change in between is not missed.
+            let mut changed = pin!(self.changed.notified());
+            changed.as_mut().enable();
+            let (turn, remaining) = {
+                let mut state = self.lock();
+                let turn = state.turn(Instant::now());
+                (turn, state.remaining.unwrap_or_default())
+            };
+            match turn {
+                Turn::Go { seq, probe } => {
+                    return Permit {
+                        limiter: self,
+                        seq,
+                        probe,
+                    }
+                }
+                Turn::WaitForProbe => changed.await,
+                Turn::WaitUntil(until) => {
+                    let delay = until.saturating_duration_since(Instant::now());
+                    if !logged {
+                        logged = true;
+                        if delay >= Duration::from_secs(1) {
+                            tracing::info!(wait = %HumanDuration(delay), remaining, "API rate-limit budget is low; pacing requests");
+                        } else {
+                            tracing::debug!(wait = %HumanDuration(delay), remaining, "API rate-limit budget is low; pacing requests");
+                        }
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until) => {}
+                        () = changed => {}
+                    }
+                }
+            }
+        }
     }
 
     pub(crate) fn status(&self) -> Option<RateLimitStatus> {
@@ -113,26 +190,25 @@ impl RateLimiter {
     }
 }
 
-/// Marks a request as holding a future slot until it is sent or dropped.
-struct Waiting<'a>(&'a RateLimiter);
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        let mut state = self.0.lock();
-        state.waiting = state.waiting.saturating_sub(1);
-    }
-}
-
 impl State {
-    fn observe(&mut self, seen: Observed, now: Instant, wall: SystemTime) {
+    fn observe(&mut self, seen: Observed, seq: u64, now: Instant, wall: SystemTime) {
+        if seq < self.observed {
+            return;
+        }
+        self.observed = seq;
         if seen.limit.is_some() {
             self.limit = seen.limit;
         }
-        self.remaining = Some(seen.remaining.saturating_sub(self.waiting));
+        let sent_since = self.sent.saturating_sub(seq);
+        self.remaining = Some(seen.remaining.saturating_sub(sent_since));
         self.reset_at = seen.reset_epoch.map(|epoch| {
             let reset = UNIX_EPOCH + Duration::from_secs(epoch);
             now + reset.duration_since(wall).unwrap_or_default()
         });
+    }
+
+    fn hold(&mut self, until: Instant) {
+        self.hold_until = Some(self.hold_until.map_or(until, |held| held.max(until)));
     }
 
     fn low_water(&self) -> u64 {
@@ -140,33 +216,38 @@ impl State {
             .map_or(MIN_LOW_WATER, |limit| (limit / 50).max(MIN_LOW_WATER))
     }
 
-    /// Takes a send slot for one request and returns how long to wait for it.
-    fn reserve(&mut self, now: Instant) -> Duration {
-        let Some(remaining) = self.remaining else {
-            return Duration::ZERO;
-        };
-        self.remaining = Some(remaining.saturating_sub(1));
-        let reset_at = match self.reset_at {
-            Some(reset_at) if reset_at > now => reset_at,
-            _ => return Duration::ZERO,
-        };
-        if remaining >= self.low_water() {
-            return Duration::ZERO;
+    /// Decides whether a request may go now, taking its share of the budget if so.
+    fn turn(&mut self, now: Instant) -> Turn {
+        if let Some(until) = self.hold_until.filter(|&until| until > now) {
+            return Turn::WaitUntil(until);
         }
-        let earliest = self.next_slot.map_or(now, |slot| slot.max(now));
-        let slot = if remaining == 0 {
-            earliest.max(reset_at)
-        } else {
-            let spacing = reset_at.saturating_duration_since(earliest)
-                / u32::try_from(remaining).unwrap_or(u32::MAX);
-            self.next_slot = Some(earliest + spacing);
-            earliest
-        };
-        let delay = slot - now;
-        if !delay.is_zero() {
-            self.waiting += 1;
+        if self.probing {
+            return Turn::WaitForProbe;
         }
-        delay
+        let reset_ahead = self.reset_at.filter(|&reset| reset > now);
+        let remaining = match (self.remaining, reset_ahead) {
+            (None, _) | (Some(0), None) => return self.go(true),
+            (Some(0), Some(reset)) => return Turn::WaitUntil(reset),
+            (Some(remaining), _) => remaining,
+        };
+        if let Some(reset) = reset_ahead.filter(|_| remaining < self.low_water()) {
+            if let Some(slot) = self.next_slot.filter(|&slot| slot > now) {
+                return Turn::WaitUntil(slot);
+            }
+            let spacing = (reset - now) / u32::try_from(remaining).unwrap_or(u32::MAX);
+            self.next_slot = Some(now + spacing);
+        }
+        self.remaining = Some(remaining - 1);
+        self.go(false)
+    }
+
+    fn go(&mut self, probe: bool) -> Turn {
+        self.probing = probe;
+        self.sent += 1;
+        Turn::Go {
+            seq: self.sent,
+            probe,
+        }
     }
 }
 
@@ -188,26 +269,32 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     const SEC: Duration = Duration::from_secs(1);
+    const WALL: u64 = 1_000_000;
+
+    fn wall() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(WALL)
+    }
+
+    fn observed(limit: u64, remaining: u64, reset_in: Duration) -> Observed {
+        Observed {
+            limit: Some(limit),
+            remaining,
+            reset_epoch: Some(WALL + reset_in.as_secs()),
+        }
+    }
 
     /// A state as if a response said `remaining` of `limit` are left, resetting in `reset_in`.
     fn seen(limit: u64, remaining: u64, reset_in: Duration, now: Instant) -> State {
-        let wall = UNIX_EPOCH + Duration::from_secs(1_000_000);
         let mut state = State::default();
-        let reset_epoch = 1_000_000 + reset_in.as_secs();
-        state.observe(
-            Observed {
-                limit: Some(limit),
-                remaining,
-                reset_epoch: Some(reset_epoch),
-            },
-            now,
-            wall,
-        );
+        state.observe(observed(limit, remaining, reset_in), 0, now, wall());
         state
     }
 
-    fn slots(state: &mut State, now: Instant, n: usize) -> Vec<Duration> {
-        (0..n).map(|_| state.reserve(now)).collect()
+    /// Takes turns at `now` until one must wait (or `n` went), returning how many went.
+    fn gone(state: &mut State, now: Instant, n: usize) -> usize {
+        (0..n)
+            .take_while(|_| matches!(state.turn(now), Turn::Go { .. }))
+            .count()
     }
 
     #[test]
@@ -231,115 +318,146 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_paced_without_information_or_with_a_comfortable_budget() {
+    fn without_numbers_one_probe_goes_and_the_rest_wait_for_its_response() {
         let now = Instant::now();
-        let mut unknown = State::default();
-        assert!(slots(&mut unknown, now, 50).iter().all(Duration::is_zero));
-
-        let mut plenty = seen(5000, 4000, 60 * SEC, now);
-        assert!(slots(&mut plenty, now, 50).iter().all(Duration::is_zero));
+        let mut state = State::default();
         assert_eq!(
-            plenty.remaining,
+            state.turn(now),
+            Turn::Go {
+                seq: 1,
+                probe: true
+            }
+        );
+        assert_eq!(state.turn(now), Turn::WaitForProbe);
+        state.observe(observed(5000, 4000, 60 * SEC), 1, now, wall());
+        state.probing = false;
+        assert_eq!(gone(&mut state, now, 50), 50);
+        assert_eq!(
+            state.remaining,
             Some(3950),
             "each request is counted before its response arrives"
         );
     }
 
     #[test]
-    fn a_low_budget_is_spread_until_the_reset_and_the_rest_waits_for_it() {
+    fn a_low_budget_is_spread_until_the_reset() {
         let now = Instant::now();
         let mut state = seen(100, 3, 3 * SEC, now);
-        assert_eq!(
-            slots(&mut state, now, 6),
-            [Duration::ZERO, SEC, 2 * SEC, 3 * SEC, 3 * SEC, 3 * SEC]
-        );
-        assert_eq!(state.waiting, 5);
+        assert_eq!(gone(&mut state, now, 6), 1);
+        assert_eq!(state.turn(now), Turn::WaitUntil(now + SEC));
+        assert_eq!(gone(&mut state, now + SEC, 6), 1);
+        assert_eq!(gone(&mut state, now + 2 * SEC, 6), 1);
+        assert_eq!(state.remaining, Some(0));
+        assert_eq!(state.turn(now + 2 * SEC), Turn::WaitUntil(now + 3 * SEC));
+    }
+
+    #[test]
+    fn a_spent_budget_lets_one_probe_through_at_the_reset() {
+        let now = Instant::now();
+        let mut state = seen(100, 0, 2 * SEC, now);
+        assert_eq!(state.turn(now), Turn::WaitUntil(now + 2 * SEC));
+        let later = now + 2 * SEC;
+        assert!(matches!(state.turn(later), Turn::Go { probe: true, .. }));
+        assert_eq!(state.turn(later), Turn::WaitForProbe, "not a burst");
+    }
+
+    #[test]
+    fn stale_numbers_of_a_spent_budget_mean_probing() {
+        let now = Instant::now();
+        let mut past = State::default();
+        past.observe(observed(100, 0, Duration::ZERO), 0, now, wall());
+        assert!(matches!(past.turn(now), Turn::Go { probe: true, .. }));
+        assert_eq!(past.turn(now), Turn::WaitForProbe);
     }
 
     #[test]
     fn pacing_starts_at_two_percent_of_the_limit() {
         let now = Instant::now();
         let mut state = seen(5000, 101, 99 * SEC, now);
-        let delays = slots(&mut state, now, 4);
         assert_eq!(
-            &delays[..2],
-            [Duration::ZERO, Duration::ZERO],
-            "101 and 100 left: not yet low"
+            gone(&mut state, now, 4),
+            3,
+            "101 and 100 left: not yet low; 99 left: the first paced request goes at once"
         );
-        assert_eq!(
-            delays[2],
-            Duration::ZERO,
-            "99 left: paced, and the first paced request goes at once"
-        );
-        assert_eq!(delays[3], SEC, "99 s spread over 99 requests");
+        assert_eq!(state.turn(now), Turn::WaitUntil(now + SEC));
         assert_eq!(seen(100, 4, SEC, now).low_water(), 5, "never below five");
     }
 
     #[test]
-    fn a_response_replaces_the_estimate_minus_the_waiting_requests() {
+    fn a_response_counts_the_requests_sent_after_it_and_old_ones_are_ignored() {
         let now = Instant::now();
-        let wall = UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mut state = seen(100, 3, 3 * SEC, now);
-        slots(&mut state, now, 4);
-        assert_eq!(state.waiting, 3);
+        let mut state = seen(100, 50, 60 * SEC, now);
+        assert_eq!(gone(&mut state, now, 10), 10);
+        state.observe(observed(100, 40, 60 * SEC), 4, now, wall());
+        assert_eq!(
+            state.remaining,
+            Some(34),
+            "requests 5 to 10 are not counted"
+        );
+        state.observe(observed(90, 45, 60 * SEC), 2, now, wall());
+        assert_eq!(
+            (state.remaining, state.limit),
+            (Some(34), Some(100)),
+            "an older response"
+        );
         state.observe(
             Observed {
                 limit: None,
-                remaining: 2,
-                reset_epoch: Some(1_000_003),
+                remaining: 30,
+                reset_epoch: Some(WALL + 60),
             },
+            10,
             now,
-            wall,
+            wall(),
         );
         assert_eq!(
-            state.remaining,
-            Some(0),
-            "the three waiting requests will use what is left"
-        );
-        assert_eq!(
-            state.limit,
-            Some(100),
+            (state.remaining, state.limit),
+            (Some(30), Some(100)),
             "a missing limit header keeps the last one"
         );
-        assert_eq!(state.reserve(now), 3 * SEC);
     }
 
     #[test]
-    fn a_passed_reset_means_stale_numbers_and_no_pacing() {
+    fn a_hold_stops_every_request_until_it_passes() {
         let now = Instant::now();
-        let mut state = seen(100, 0, 2 * SEC, now);
-        assert_eq!(state.reserve(now), 2 * SEC);
-        assert_eq!(state.reserve(now + 2 * SEC), Duration::ZERO);
-        let wall = UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mut past = State::default();
-        past.observe(
-            Observed {
-                limit: Some(100),
-                remaining: 0,
-                reset_epoch: Some(999_000),
-            },
-            now,
-            wall,
-        );
-        assert_eq!(past.reserve(now), Duration::ZERO);
+        let mut state = seen(100, 50, 60 * SEC, now);
+        state.hold(now + 2 * SEC);
+        state.hold(now + SEC);
+        assert_eq!(state.turn(now), Turn::WaitUntil(now + 2 * SEC));
+        assert_eq!(gone(&mut state, now + 2 * SEC, 3), 3);
     }
 
     #[tokio::test]
-    async fn a_dropped_wait_gives_its_place_back() {
+    async fn a_finished_probe_wakes_the_waiting_requests() {
+        let limiter = RateLimiter::default();
+        let probe = limiter.pace().await;
+        let waiting = tokio::time::timeout(Duration::from_millis(20), limiter.pace()).await;
+        assert!(waiting.is_err(), "a second request waits for the probe");
+        let mut headers = HeaderMap::new();
+        headers.insert("ratelimit-remaining", HeaderValue::from(10u64));
+        headers.insert("ratelimit-limit", HeaderValue::from(10u64));
+        limiter.observe(&probe, &headers, None);
+        drop(probe);
+        let (a, b) = tokio::join!(limiter.pace(), limiter.pace());
+        assert!(!a.probe && !b.probe);
+        assert_eq!(limiter.status().unwrap().remaining, 8);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_wait_takes_nothing() {
         let limiter = RateLimiter::default();
         {
             let mut state = limiter.lock();
             *state = seen(100, 0, 3_600 * SEC, Instant::now());
         }
-        let paced = limiter.pace();
-        let dropped = tokio::time::timeout(Duration::from_millis(10), paced).await;
+        let dropped = tokio::time::timeout(Duration::from_millis(10), limiter.pace()).await;
         assert!(
             dropped.is_err(),
             "the request waits for the reset an hour away"
         );
-        assert_eq!(limiter.lock().waiting, 0);
         let status = limiter.status().unwrap();
         assert_eq!((status.limit, status.remaining), (Some(100), 0));
         assert!(status.resets_in.unwrap() > 3_000 * SEC);
+        assert!(!limiter.lock().probing);
     }
 }

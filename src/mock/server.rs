@@ -123,9 +123,19 @@ impl Routes {
         } else {
             self.api.clone()
         };
-        let response = match router.oneshot(request).await {
+        // A real API finishes a request whose client hung up. hyper drops this future when the
+        // client goes away, so the work runs in its own task, which that drop does not cancel.
+        let handled = tokio::spawn(async move {
+            match router.oneshot(request).await {
+                Ok(response) => response,
+                Err(infallible) => match infallible {},
+            }
+        });
+        let response = match handled.await {
             Ok(response) => response,
-            Err(infallible) => match infallible {},
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // Only a runtime shutting down cancels the task; there is nobody left to answer.
+            Err(_) => return Err(ConnectionDropped),
         };
         if response.extensions().get::<DropConnection>().is_some() {
             Err(ConnectionDropped)

@@ -1582,21 +1582,24 @@ impl Resource for DatabaseClusterResource {
                 .wait_online(&id, &api.poll, deadline, &cancel)
                 .await
         };
-        if let Err(error) = created_and_waiting {
-            diags.wait_err(
-                format!("{} was created but is not online", capitalised(&step.what)),
-                &error,
-            );
-            diags.root_err(
-                "The new cluster is kept in state as tainted",
-                format!(
+        let online = match created_and_waiting {
+            Ok(cluster) => cluster,
+            Err(error) => {
+                diags.wait_err(
+                    format!("{} was created but is not online", capitalised(&step.what)),
+                    &error,
+                );
+                diags.root_err(
+                    "The new cluster is kept in state as tainted",
+                    format!(
                     "Database cluster {id} exists. Terraform records it as tainted, so the next \
                      apply replaces it. If it comes online later and you want to keep it, run \
                      `terraform untaint` on this resource, then apply again."
                 ),
-            );
-            return Some((Value::Value(fallback), planned_private_state));
-        }
+                );
+                return Some((Value::Value(fallback), planned_private_state));
+            }
+        };
 
         let empty = ClusterState {
             tags: planned_state.tags.clone(),
@@ -1611,9 +1614,31 @@ impl Resource for DatabaseClusterResource {
             ..changes
         };
         apply_settings(diags, &step, &planned_state, &settings).await;
-        fallback = self
-            .read_back(diags, &api, &id, &planned_state, fallback)
-            .await;
+        // The wait already returned the online cluster; it is read again only when a setting
+        // changed it, and then through the wait, which rides out the 404s an eventually
+        // consistent API may still give for a new cluster.
+        let latest = if settings.maintenance && !diags.has_errors() {
+            let cancel = stop_token();
+            api.client
+                .clusters()
+                .wait_online(&id, &api.poll, deadline, &cancel)
+                .await
+        } else {
+            Ok(online)
+        };
+        match latest {
+            Ok(cluster) => match fetch_settings(&api.client, cluster).await {
+                Ok(view) => fallback = state_from_api(&view, &planned_state),
+                Err(error) => diags.api_err(
+                    format!("Could not read the settings of database cluster {id}"),
+                    &error,
+                ),
+            },
+            Err(error) => diags.wait_err(
+                format!("Could not read database cluster {id} back after creating it"),
+                &error,
+            ),
+        }
         if diags.has_errors() {
             diags.root_err(
                 "The new cluster is kept in state as tainted",

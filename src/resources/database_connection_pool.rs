@@ -32,7 +32,7 @@ use crate::framework::{import, plan, validate};
 use crate::provider::{ApiContext, ProviderData};
 
 use super::database_cluster::uri_with_password;
-use super::mutation::change_cluster;
+use super::mutation::{change_cluster, get_parent_cluster};
 use super::schema_util::{computed, optional, required, sensitive};
 
 /// PgBouncer's pooling modes, in the API's spelling.
@@ -391,7 +391,7 @@ impl DatabaseConnectionPoolResource {
         let Some(api) = self.data.api_if_configured() else {
             return;
         };
-        match api.client.clusters().get(cluster_id).await {
+        match get_parent_cluster(&api, cluster_id).await {
             Ok(cluster) => {
                 check_engine(diags, &cluster);
             }

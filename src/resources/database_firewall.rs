@@ -38,7 +38,7 @@ use crate::framework::timeouts::{
 use crate::framework::validate::{self, uuid_regex};
 use crate::provider::ProviderData;
 
-use super::mutation::change_cluster;
+use super::mutation::{change_cluster, get_parent_cluster};
 use super::schema_util::{computed, required};
 use crate::framework::plan::other_cluster;
 
@@ -551,7 +551,7 @@ impl DatabaseFirewallResource {
         let Some(api) = self.data.api_if_configured() else {
             return;
         };
-        match api.client.clusters().get(cluster_id).await {
+        match get_parent_cluster(&api, cluster_id).await {
             Ok(_) => {}
             Err(error) if error.is_not_found() => diags.err(
                 "Database cluster not found",

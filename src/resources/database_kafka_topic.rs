@@ -46,7 +46,7 @@ use crate::framework::values::{settled, text};
 use crate::framework::{import, plan};
 use crate::provider::{ApiContext, ProviderData};
 
-use super::mutation::change_cluster;
+use super::mutation::{change_cluster, get_parent_cluster};
 use super::schema_util::{computed, optional, optional_computed, required};
 
 const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
@@ -903,7 +903,7 @@ async fn check_kafka_cluster(
     api: &ApiContext,
     cluster_id: &str,
 ) -> Result<bool, ApiError> {
-    match api.client.clusters().get(cluster_id).await {
+    match get_parent_cluster(api, cluster_id).await {
         Ok(cluster) if cluster.engine.eq_ignore_ascii_case("kafka") => Ok(true),
         Ok(cluster) => {
             diags.err(

@@ -126,6 +126,39 @@ where
     retry_while_busy(&api.poll, deadline, what, send).await
 }
 
+/// How long a cluster that answers 404 is given to appear before it is called missing: a
+/// cluster created moments ago in the same run may not be readable everywhere yet.
+const APPEARANCE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads the parent cluster of a pool, topic or firewall, riding out the 404s an eventually
+/// consistent API gives for a cluster created moments ago; a 404 that lasts longer than
+/// [`APPEARANCE_GRACE`] (or a stop request) is returned as it is.
+pub async fn get_parent_cluster(
+    api: &ApiContext,
+    cluster_id: &str,
+) -> Result<crate::api::models::Cluster, ApiError> {
+    let give_up = Instant::now() + APPEARANCE_GRACE;
+    let cancel = stop_token();
+    let mut retries = 0u32;
+    loop {
+        match api.client.clusters().get(cluster_id).await {
+            Err(error) if error.is_not_found() => {
+                let wait = api.poll.interval(retries);
+                if Instant::now() + wait >= give_up || cancel.is_cancelled() {
+                    return Err(error);
+                }
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return Err(error),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                retries = retries.saturating_add(1);
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
