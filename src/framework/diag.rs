@@ -107,8 +107,9 @@ fn api_error_detail(error: &ApiError) -> String {
              expired or lacks the database scopes."
         }
         ApiError::RateLimited { .. } => {
-            "\n\nThe API rate limit stayed exhausted through every retry. Raise `http_retry_max` \
-             or run with lower parallelism."
+            "\n\nThe API's rate limit stayed exhausted for longer than the provider waits for \
+             budget. Run with lower parallelism (`-parallelism`), spread the work over several \
+             runs, or raise `http_retry_max`."
         }
         ApiError::Server { .. } | ApiError::Transport { .. } => {
             "\n\nThe request was retried and still failed; this is usually temporary. Run the \
