@@ -410,11 +410,16 @@ impl Client {
             None
         };
         // Only a 429 that reports the budget (the usual burst limit) holds every request back;
-        // a bare one is this request's own business.
+        // a bare one is this request's own business. A wait longer than the client would ever
+        // sit out (an hourly quota spent) fails the request instead, and must not stall every
+        // other request of the run behind it.
         let reports_budget = header_str(&headers, "ratelimit-remaining").is_some();
-        self.inner
-            .rate
-            .observe(permit, &headers, hint.filter(|_| reports_budget));
+        let longest = self.inner.retry.longest_hinted_wait();
+        self.inner.rate.observe(
+            permit,
+            &headers,
+            hint.filter(|wait| reports_budget && *wait <= longest),
+        );
         let body = match response.bytes().await {
             Ok(body) => body.to_vec(),
             Err(e) => {
