@@ -22,6 +22,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 ensure_build_prerequisites
+# Optional for dbaas-bench, but without them the report lacks the stripped size and the
+# start-up with a client certificate (binutils also arrives with gcc).
+ensure_command strip binutils
+ensure_command openssl openssl
 select_terraform
 log "Terraform: $TERRAFORM_BIN (v$(terraform_version_of "$TERRAFORM_BIN")), $(cargo --version)"
 

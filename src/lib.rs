@@ -1,7 +1,9 @@
 //! terraform-provider-dbaas: a Terraform provider for DigitalOcean Managed Databases, and
 //! `dbaas-mock`, a local emulator of the same API.
 //!
-//! Data flows one way: Terraform → protocol layer (tf-provider) → [`resources`] → [`api`] → HTTP.
+//! Data flows one way: Terraform → [`plugin`] (the protocol) → [`framework`] (adapters,
+//! request context) → [`resources`] / [`data_sources`] → [`api`] → HTTP. [`provider`] wires
+//! the provider block and every type together; [`mock`] is the emulator, apart from all of it.
 
 pub mod api;
 pub mod data_sources;
@@ -9,5 +11,6 @@ pub mod docs;
 pub mod framework;
 pub mod logging;
 pub mod mock;
+pub mod plugin;
 pub mod provider;
 pub mod resources;

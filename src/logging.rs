@@ -2,9 +2,6 @@
 //! process's real stderr (`@level`, `@message`, `@module`, `@timestamp`, then fields), at the
 //! level of `TF_LOG_PROVIDER_DBAAS`, else `TF_LOG_PROVIDER`, else `TF_LOG`. Nothing is written
 //! when none is set. Terraform shows these lines only when the user enables logging.
-//!
-//! The same subscriber watches for tf-provider's `StopProvider` request span: that RPC is how
-//! Terraform asks an interrupted provider to stop, and tf-provider does not expose it otherwise.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -14,10 +11,7 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::filter::{filter_fn, LevelFilter};
 use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
-
-use crate::framework::stop::request_stop;
 
 /// Environment variables that set the level, most specific first.
 pub const LEVEL_VARIABLES: [&str; 3] = ["TF_LOG_PROVIDER_DBAAS", "TF_LOG_PROVIDER", "TF_LOG"];
@@ -44,11 +38,8 @@ pub fn level_from_env(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
 /// Installs the global subscriber. Call once, before serving.
 pub fn init() {
     let level = level_from_env(|name| std::env::var(name).ok());
-    let subscriber = Registry::default()
-        .with(HclogJson.with_filter(filter_fn(move |meta| wanted(meta, level))))
-        .with(StopWatcher.with_filter(filter_fn(|meta| {
-            meta.is_span() && meta.target().starts_with("tower_http::trace")
-        })));
+    let subscriber =
+        Registry::default().with(HclogJson.with_filter(filter_fn(move |meta| wanted(meta, level))));
     // A second call (tests) keeps the first subscriber, which is what we want.
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
@@ -162,96 +153,5 @@ impl Visit for JsonFields {
         } else {
             self.values.insert(field.name().into(), Json::from(text));
         }
-    }
-}
-
-/// Fires the stop signal when tf-provider starts serving `StopProvider`.
-struct StopWatcher;
-
-impl<S> Layer<S> for StopWatcher
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        _id: &tracing::span::Id,
-        _ctx: Context<'_, S>,
-    ) {
-        let mut uri = UriField(None);
-        attrs.record(&mut uri);
-        if uri
-            .0
-            .is_some_and(|uri| uri.ends_with("/tfplugin6.Provider/StopProvider"))
-        {
-            request_stop();
-        }
-    }
-}
-
-struct UriField(Option<String>);
-
-impl Visit for UriField {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "uri" {
-            self.0 = Some(format!("{value:?}"));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
-    #[test]
-    fn the_most_specific_variable_wins() {
-        assert_eq!(level_from_env(env(&[])), LevelFilter::OFF);
-        assert_eq!(
-            level_from_env(env(&[("TF_LOG", "info")])),
-            LevelFilter::INFO
-        );
-        assert_eq!(
-            level_from_env(env(&[("TF_LOG", "info"), ("TF_LOG_PROVIDER", "DEBUG")])),
-            LevelFilter::DEBUG
-        );
-        assert_eq!(
-            level_from_env(env(&[
-                ("TF_LOG", "info"),
-                ("TF_LOG_PROVIDER", "DEBUG"),
-                ("TF_LOG_PROVIDER_DBAAS", "error")
-            ])),
-            LevelFilter::ERROR
-        );
-        assert_eq!(
-            level_from_env(env(&[("TF_LOG", "JSON")])),
-            LevelFilter::TRACE
-        );
-        assert_eq!(level_from_env(env(&[("TF_LOG", "")])), LevelFilter::OFF);
-    }
-
-    #[test]
-    fn modules_are_named_after_the_provider() {
-        assert_eq!(
-            module_name("dbaas::api::client"),
-            "provider.dbaas.api.client"
-        );
-        assert_eq!(module_name("h2::proto"), "provider.dbaas.h2");
-    }
-
-    #[test]
-    fn timestamps_have_the_hclog_shape() {
-        let ts = timestamp();
-        assert_eq!(ts.len(), 27, "{ts}");
-        assert!(ts.ends_with('Z'));
-        assert_eq!(&ts[10..11], "T");
     }
 }

@@ -1,26 +1,50 @@
 //! The provider plugin. Terraform starts it, reads the handshake line from stdout and talks
 //! gRPC (plugin protocol 6) to it.
 
+use std::sync::Arc;
+
+use dbaas::framework::context::ProviderData;
 use dbaas::framework::stop::request_stop;
-use dbaas::provider::DbaasProvider;
+use dbaas::plugin::serve::{check_environment, serve};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    // tf-provider appends a Rust backtrace to every diagnostic when backtraces are enabled
-    // for `Backtrace::capture`; users must never see one. Panics keep RUST_BACKTRACE.
-    std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    // tf-provider installs its own global tracing subscriber when PLUGIN_LOG_FILE is set and
-    // panics if one exists already; our logs go to stderr where Terraform expects them.
-    std::env::remove_var("PLUGIN_LOG_FILE");
+fn main() -> std::process::ExitCode {
+    if let Err(error) = check_environment() {
+        eprintln!("{error}");
+        return std::process::ExitCode::FAILURE;
+    }
     dbaas::logging::init();
-
-    // Ctrl-C in a terminal reaches the whole process group. Terraform handles the interrupt
-    // and asks us to stop; dying here would lose the objects being created.
-    tokio::spawn(async {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            request_stop();
+    // A panic is a bug; it must reach the user as a log line naming it, never as a silent exit
+    // or a backtrace in a diagnostic.
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(panic = %info, "terraform-provider-dbaas panicked; please report this bug");
+        eprintln!("terraform-provider-dbaas panicked (a bug; please report it): {info}");
+    }));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("terraform-provider-dbaas could not start its runtime: {error}");
+            return std::process::ExitCode::FAILURE;
         }
+    };
+    let result = runtime.block_on(async {
+        // Ctrl-C in a terminal reaches the whole process group. Terraform handles the
+        // interrupt and asks us to stop; dying here would lose the objects being created.
+        tokio::spawn(async {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                request_stop();
+            }
+        });
+        let provider = dbaas::provider::provider(Arc::new(ProviderData::default()));
+        serve(Arc::new(provider)).await
     });
-
-    tf_provider::serve("dbaas", DbaasProvider::default()).await
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("terraform-provider-dbaas: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -1,26 +1,30 @@
 //! The provider block: credentials, endpoint, retry and polling settings. `configure` builds
 //! the API client once; every resource and data source shares it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{
-    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
-};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{map, AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
-use crate::api::models::Options;
 use crate::api::wait::PollSchedule;
-use crate::api::{ApiError, Client, ClientConfig, RetryPolicy};
+use crate::api::{Client, ClientConfig, RetryPolicy};
 use crate::data_sources::database_ca::DatabaseCaDataSource;
 use crate::data_sources::database_cluster::DatabaseClusterDataSource;
 use crate::data_sources::database_options::DatabaseOptionsDataSource;
+use crate::framework::context::{ApiContext, ProviderData};
+use crate::framework::data_source::DataSourceAdapter;
 use crate::framework::diag::DiagExt;
 use crate::framework::duration::{parse_duration, DURATION_FORMAT_HINT};
+use crate::framework::host::{Host, ProviderBlock};
+use crate::framework::resource::Adapter;
+use crate::map;
+use crate::plugin::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
+use crate::plugin::service::ConfigureRequest;
+use crate::plugin::value::Value;
+use crate::plugin::{AttributePath, Diagnostics};
 use crate::resources::database_cluster::DatabaseClusterResource;
 use crate::resources::database_connection_pool::DatabaseConnectionPoolResource;
 use crate::resources::database_firewall::DatabaseFirewallResource;
@@ -57,83 +61,6 @@ pub struct ProviderConfig {
     pub poll_interval: Value<String>,
 }
 
-/// Everything resources need to talk to the API.
-#[derive(Debug)]
-pub struct ApiContext {
-    pub client: Client,
-    pub poll: PollSchedule,
-    /// The options catalogue, fetched at most once per provider run (plan-time validation).
-    catalogue: tokio::sync::OnceCell<Arc<Options>>,
-    /// One turn-taking lock per cluster (lower-cased ID): changes to a cluster are serialised.
-    cluster_turns: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl ApiContext {
-    pub fn new(client: Client, poll: PollSchedule) -> Self {
-        Self {
-            client,
-            poll,
-            catalogue: tokio::sync::OnceCell::new(),
-            cluster_turns: std::sync::Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Waits for this run's turn to change cluster `id`; the turn lasts as long as the guard.
-    pub async fn cluster_turn(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = self
-            .cluster_turns
-            .lock()
-            .expect("cluster turn table")
-            .entry(id.to_ascii_lowercase())
-            .or_default()
-            .clone();
-        lock.lock_owned().await
-    }
-
-    /// The options catalogue (engines, regions, versions, layouts), fetched on first use and
-    /// shared by every resource for the rest of the run.
-    pub async fn catalogue(&self) -> Result<Arc<Options>, ApiError> {
-        self.catalogue
-            .get_or_try_init(|| async { self.client.options().await.map(Arc::new) })
-            .await
-            .cloned()
-    }
-}
-
-/// Filled by `configure`, read by every resource.
-#[derive(Debug, Default)]
-pub struct ProviderData {
-    api: RwLock<Option<Arc<ApiContext>>>,
-}
-
-impl ProviderData {
-    /// The configured API context, or an error diagnostic explaining why there is none.
-    pub fn api(&self, diags: &mut Diagnostics) -> Option<Arc<ApiContext>> {
-        let api = self.api.read().expect("provider data lock").clone();
-        if api.is_none() {
-            diags.root_err(
-                "Provider not configured",
-                "The dbaas provider has no usable configuration yet. This happens when the \
-                 provider block depends on values that are only known after apply (for example a \
-                 token produced by another resource); apply those first, or set the token through \
-                 DBAAS_TOKEN.",
-            );
-        }
-        api
-    }
-
-    /// The configured API context, if there is one yet (plan-time checks that are merely
-    /// helpful use this and skip themselves when the provider is not configured).
-    pub fn api_if_configured(&self) -> Option<Arc<ApiContext>> {
-        self.api.read().expect("provider data lock").clone()
-    }
-
-    /// Installs an API context directly (tests and tools that bypass Terraform).
-    pub fn set_api(&self, api: ApiContext) {
-        *self.api.write().expect("provider data lock") = Some(Arc::new(api));
-    }
-}
-
 /// Settings after applying environment fallbacks and defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -144,16 +71,20 @@ pub struct Settings {
     pub poll_interval: Duration,
 }
 
-/// The provider.
+/// The provider block.
 #[derive(Debug, Default, Clone)]
-pub struct DbaasProvider {
-    data: Arc<ProviderData>,
-}
+pub struct DbaasProvider;
 
-impl DbaasProvider {
-    pub fn data(&self) -> Arc<ProviderData> {
-        self.data.clone()
-    }
+/// The provider with everything it serves; `data` is shared by every request.
+pub fn provider(data: Arc<ProviderData>) -> Host<DbaasProvider> {
+    Host::new(DbaasProvider, data)
+        .resource(Adapter::boxed(DatabaseClusterResource))
+        .resource(Adapter::boxed(DatabaseConnectionPoolResource))
+        .resource(Adapter::boxed(DatabaseKafkaTopicResource))
+        .resource(Adapter::boxed(DatabaseFirewallResource))
+        .data_source(DataSourceAdapter::boxed(DatabaseOptionsDataSource))
+        .data_source(DataSourceAdapter::boxed(DatabaseClusterDataSource))
+        .data_source(DataSourceAdapter::boxed(DatabaseCaDataSource))
 }
 
 fn optional(attr_type: AttributeType, description: &str, sensitive: bool) -> Attribute {
@@ -411,15 +342,14 @@ pub fn poll_schedule(poll_interval: Duration) -> PollSchedule {
 }
 
 #[async_trait]
-impl Provider for DbaasProvider {
-    type Config<'a> = ProviderConfig;
-    type MetaState<'a> = ValueEmpty;
+impl ProviderBlock for DbaasProvider {
+    type Config = ProviderConfig;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(provider_schema())
+    fn schema(&self) -> Schema {
+        provider_schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
+    async fn validate(&self, diags: &mut Diagnostics, config: &ProviderConfig) {
         // Only what the block itself says; the environment is checked at configure time.
         let explicit = ProviderConfig {
             token: if config.token.is_null() {
@@ -427,40 +357,41 @@ impl Provider for DbaasProvider {
             } else {
                 config.token.clone()
             },
-            ..config
+            ..config.clone()
         };
         if let Err(problems) = resolve_settings(&explicit, |_| None) {
             report(diags, problems);
         }
-        Some(())
     }
 
-    async fn configure<'a>(
+    async fn configure(
         &self,
         diags: &mut Diagnostics,
-        terraform_version: String,
-        config: Self::Config<'a>,
-    ) -> Option<()> {
+        request: &ConfigureRequest,
+        config: ProviderConfig,
+        data: &ProviderData,
+    ) {
         let settings = match resolve_settings(&config, |name| std::env::var(name).ok()) {
             Ok(Some(settings)) => settings,
             Ok(None) => {
                 tracing::info!(
                     "provider configuration not yet known; resources will report it if used"
                 );
-                return Some(());
+                return;
             }
             Err(problems) => {
                 report(diags, problems);
-                return Some(());
+                return;
             }
         };
+        let terraform_version = request.terraform_version.as_str();
         let user_agent = format!(
             "terraform-provider-dbaas/{} Terraform/{}",
             env!("CARGO_PKG_VERSION"),
             if terraform_version.is_empty() {
                 "unknown"
             } else {
-                &terraform_version
+                terraform_version
             }
         );
         match Client::new(ClientConfig {
@@ -472,7 +403,7 @@ impl Provider for DbaasProvider {
         }) {
             Ok(client) => {
                 tracing::debug!(endpoint = %settings.endpoint, "provider configured");
-                self.data.set_api(ApiContext::new(
+                data.set_api(ApiContext::new(
                     client,
                     poll_schedule(settings.poll_interval),
                 ));
@@ -483,30 +414,6 @@ impl Provider for DbaasProvider {
                 AttributePath::new("api_endpoint"),
             ),
         }
-        Some(())
-    }
-
-    fn get_resources(
-        &self,
-        _diags: &mut Diagnostics,
-    ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        Some(map! {
-            "database_cluster" => DatabaseClusterResource::new(self.data()),
-            "database_connection_pool" => DatabaseConnectionPoolResource::new(self.data()),
-            "database_kafka_topic" => DatabaseKafkaTopicResource::new(self.data()),
-            "database_firewall" => DatabaseFirewallResource::new(self.data()),
-        })
-    }
-
-    fn get_data_sources(
-        &self,
-        _diags: &mut Diagnostics,
-    ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
-        Some(map! {
-            "database_options" => DatabaseOptionsDataSource::new(self.data()),
-            "database_cluster" => DatabaseClusterDataSource::new(self.data()),
-            "database_ca" => DatabaseCaDataSource::new(self.data()),
-        })
     }
 }
 

@@ -2,6 +2,9 @@
 //! surviving restarts (in-process and across processes).
 
 mod mock_support;
+// The signal helper of the acceptance harness, without the rest of it.
+#[path = "support/signal.rs"]
+mod signal;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -124,12 +127,10 @@ fn spawn_binary(args: &[&str]) -> (Running, String) {
     (Running(child), line)
 }
 
+/// Sends SIGTERM to the emulator and waits for it to exit.
 fn terminate(running: &mut Running) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .args(["-TERM", &running.0.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    signal::to_child(&mut running.0, signal::SIGTERM)
+        .unwrap_or_else(|error| panic!("cannot send SIGTERM to dbaas-mock: {error}"));
     running.0.wait().expect("the emulator exits")
 }
 

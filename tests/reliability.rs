@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 
 use support::cluster::{str_attr, MEDIUM, PG_NEWER, REGION, SMALL};
 use support::mock::fault;
+use support::signal::{self, Target};
 use support::terraform::{state_resource, state_values, TEST_PROVIDER_BLOCK};
 use support::text::{flatten, hcl_string};
 use support::{Mock, Terraform};
@@ -322,18 +323,23 @@ fn capture(stream: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
     })
 }
 
-/// Sends SIGINT to `pid`, or to the process group `pid` leads when `group`.
-fn interrupt(pid: u32, group: bool) {
-    let target = if group {
-        format!("-{pid}")
+/// Sends SIGINT to `child`, or to the process group it leads when `group` (see
+/// [`spawn_terraform`]). The child must not have been waited for yet, so that its PID (and the
+/// group's ID) still belongs to it.
+fn interrupt(child: &mut Child, group: bool) {
+    let result = if group {
+        signal::send(Target::Group(child.id()), signal::SIGINT)
     } else {
-        pid.to_string()
+        signal::to_child(child, signal::SIGINT)
     };
-    let status = Command::new("kill")
-        .args(["-s", "INT", "--", &target])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -s INT {target} failed: {status}");
+    if let Err(error) = result {
+        let whom = if group {
+            "the process group of terraform"
+        } else {
+            "terraform"
+        };
+        panic!("cannot send SIGINT to {whom} (pid {}): {error}", child.id());
+    }
 }
 
 /// Waits for the child to exit, up to `limit`; kills it after that.
@@ -405,7 +411,7 @@ fn interrupt_during_wait(group: bool, name: &str) {
     };
 
     let interrupted = Instant::now();
-    interrupt(run.child.id(), group);
+    interrupt(&mut run.child, group);
     let status = wait_for_exit(&mut run.child, INTERRUPT_EXIT_LIMIT);
     let took = interrupted.elapsed();
     let stdout = run.stdout.join().unwrap_or_default();

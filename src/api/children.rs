@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::client::{segment, Created, Request};
-use super::clusters::create_or_adopt;
 use super::models::{
     CreatePoolRequest, CreateTopicRequest, DatabaseUser, Db, FirewallRule, Pool, Topic,
     TopicSummary, UpdatePoolRequest, UpdateTopicRequest,
 };
+use super::safe_create::{create_or_adopt, Created};
+use super::send::{segment, Request};
 use super::{ApiError, Client};
 
 impl Client {

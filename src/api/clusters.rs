@@ -1,16 +1,14 @@
 //! `client.clusters()`: database clusters and their cluster-level settings. The waits
 //! (`wait_online`, `wait_until`, `wait_deleted`) live in [`super::wait`].
 
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use serde_json::{json, Map, Value};
 
-use super::client::{segment, Created, Request};
 use super::models::{
     Autoscale, Ca, Cluster, CreateClusterRequest, MaintenanceWindowRequest, MigrateRequest,
     ResizeRequest,
 };
+use super::safe_create::{create_or_adopt, Created};
+use super::send::{segment, Request};
 use super::{ApiError, Client};
 
 /// Cluster calls; see [`Client::clusters`].
@@ -27,65 +25,6 @@ impl Client {
 }
 
 /// `/v2/databases/{id}` plus `rest`.
-/// [`Client::create_safely`], closing its one remaining gap: a POST times out, the lookup
-/// finds nothing yet, the first POST then completes on the server, and the resent POST is
-/// refused because the name is taken (409 or 422). The object the first POST created is ours,
-/// so a conflict after any ambiguous attempt triggers one more lookup, and a match found then
-/// is returned instead of the error that would orphan it. A conflict on the first attempt is
-/// never second-guessed: the name was taken by someone else.
-pub(super) async fn create_or_adopt<T, L, Fut>(
-    client: &Client,
-    post: Request,
-    what: &str,
-    lookup: L,
-) -> Result<Created<T>, ApiError>
-where
-    L: Fn() -> Fut,
-    Fut: Future<Output = Result<Option<T>, ApiError>>,
-{
-    // `create_safely` only looks the object up after an ambiguous attempt.
-    let was_ambiguous = AtomicBool::new(false);
-    let result = client
-        .create_safely(post, what, || {
-            was_ambiguous.store(true, Ordering::Relaxed);
-            lookup()
-        })
-        .await;
-    let error = match result {
-        Err(error) if was_ambiguous.load(Ordering::Relaxed) && is_conflict(&error) => error,
-        other => return other,
-    };
-    tracing::warn!(
-        what, error = %error,
-        "a resent create was refused as a conflict; looking for the object an earlier attempt created"
-    );
-    match lookup().await {
-        Ok(Some(found)) => {
-            tracing::info!(
-                what,
-                "the object exists: an earlier, ambiguous create went through"
-            );
-            Ok(Created::Found(found))
-        }
-        Ok(None) => Err(error),
-        Err(lookup_error) => {
-            tracing::warn!(what, error = %lookup_error, "looking the object up failed");
-            Err(error)
-        }
-    }
-}
-
-/// 409 Conflict, or the 422 the API gives for a name that is taken.
-fn is_conflict(error: &ApiError) -> bool {
-    matches!(
-        error,
-        ApiError::Invalid {
-            status: 409 | 422,
-            ..
-        }
-    )
-}
-
 fn cluster_path(id: &str, rest: &str) -> Result<String, ApiError> {
     Ok(format!(
         "/v2/databases/{}{rest}",
@@ -129,9 +68,7 @@ impl Clusters<'_> {
     /// POST may have completed in between (see [`create_or_adopt`]).
     pub async fn create(self, request: &CreateClusterRequest) -> Result<Cluster, ApiError> {
         if request.name.is_empty() {
-            return Err(ApiError::Config {
-                message: "the cluster name is empty".to_string(),
-            });
+            return Err(ApiError::config("the cluster name is empty"));
         }
         let post = Request::post("/v2/databases".to_string()).json(request)?;
         let lookup = || async {

@@ -1,119 +1,204 @@
-//! [`ApiError`]: every way a call to the API can fail, with enough context (method, path,
-//! status, the API's error id and request id) for a useful diagnostic.
+//! [`ApiError`]: every way a call to the API can fail, as one struct whose [`ErrorKind`] callers
+//! branch on, with enough context (method, path, status, the API's error id and request id)
+//! for a useful diagnostic.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-/// An error from the API client.
+/// What kind of failure an [`ApiError`] is, which decides how callers react to it: retry,
+/// wait, ask the user for a token, or show the API's validation message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// 404.
+    NotFound,
+    /// 401 (bad or missing token) or 403 (token lacks a scope).
+    Unauthorized,
+    /// 429 that outlasted the retry budget, or whose wait would have exceeded the retry cap.
+    RateLimited,
+    /// Any other 4xx (400, 409, 412, 422…), or an unexpected 1xx/3xx. Not retried.
+    Invalid,
+    /// 5xx, after retries (where the method allowed them) ran out.
+    Server,
+    /// No usable HTTP response: connect error, reset, timeout, unreadable or undecodable body.
+    Transport,
+    /// The client was misconfigured or misused (bad endpoint, empty token, invalid name).
+    Config,
+}
+
+impl ErrorKind {
+    /// The kind of a non-success response with this status.
+    fn of_status(status: u16) -> ErrorKind {
+        match status {
+            404 => ErrorKind::NotFound,
+            401 | 403 => ErrorKind::Unauthorized,
+            429 => ErrorKind::RateLimited,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Invalid,
+        }
+    }
+}
+
+/// An error from the API client: one struct whatever went wrong, with a [`kind`](Self::kind)
+/// to branch on and the request's context for the diagnostic.
 ///
 /// `Display` reads like `POST /v2/databases: 422 unprocessable_entity: invalid cluster size
 /// (request 4851a473-…)`. It never contains the token or a request/response body; `message` is
 /// the API's own `message` field (or, for a non-JSON error, a short description of it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    /// Boxed because errors are rare and every call returns a `Result<_, ApiError>`: a small
+    /// error keeps the successful path small.
+    details: Box<Details>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiError {
-    /// 404.
-    NotFound {
-        method: String,
-        path: String,
-        message: String,
-        request_id: Option<String>,
-    },
-    /// 401 (bad or missing token) or 403 (token lacks a scope).
-    Unauthorized {
-        method: String,
-        path: String,
-        status: u16,
-        message: String,
-        request_id: Option<String>,
-    },
-    /// 429 that outlasted the retry budget, or whose wait would have exceeded the retry cap.
-    /// `retry_after` is the server's hint, when it gave one.
-    RateLimited {
-        method: String,
-        path: String,
-        message: String,
-        request_id: Option<String>,
-        retry_after: Option<Duration>,
-    },
-    /// Any other 4xx (400, 409, 412, 422…), or an unexpected 1xx/3xx. Not retried.
-    Invalid {
-        method: String,
-        path: String,
-        status: u16,
-        id: String,
-        message: String,
-        request_id: Option<String>,
-    },
-    /// 5xx, after retries (where the method allowed them) ran out.
-    Server {
-        method: String,
-        path: String,
-        status: u16,
-        id: String,
-        message: String,
-        request_id: Option<String>,
-    },
-    /// No usable HTTP response: connect error, reset, timeout, unreadable or undecodable body.
-    Transport {
-        method: String,
-        path: String,
-        message: String,
-    },
-    /// The client was misconfigured or misused (bad endpoint, empty token, invalid name).
-    Config { message: String },
+struct Details {
+    /// Empty for [`ErrorKind::Config`]: the request was never built.
+    method: String,
+    /// Empty for [`ErrorKind::Config`].
+    path: String,
+    /// `None` when no response was received (transport and configuration errors).
+    status: Option<u16>,
+    /// The API's error id (`unprocessable_entity`, `name_taken`…), or one derived from the
+    /// status when the body had none; `None` without a response.
+    id: Option<String>,
+    message: String,
+    request_id: Option<String>,
+    /// The server's requested wait, for a 429 that gave one.
+    retry_after: Option<Duration>,
 }
 
 impl ApiError {
-    /// The HTTP status, when a response was received.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ApiError::NotFound { .. } => Some(404),
-            ApiError::RateLimited { .. } => Some(429),
-            ApiError::Unauthorized { status, .. }
-            | ApiError::Invalid { status, .. }
-            | ApiError::Server { status, .. } => Some(*status),
-            ApiError::Transport { .. } | ApiError::Config { .. } => None,
+    fn new(kind: ErrorKind, details: Details) -> ApiError {
+        ApiError {
+            kind,
+            details: Box::new(details),
         }
     }
 
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiError::NotFound { .. })
+    /// A response the API refused with `status`; the kind follows from the status.
+    pub fn from_status(
+        method: impl Into<String>,
+        path: impl Into<String>,
+        status: u16,
+        id: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ApiError {
+        let details = Details {
+            method: method.into(),
+            path: path.into(),
+            status: Some(status),
+            id: Some(id.into()),
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+        };
+        ApiError::new(ErrorKind::of_status(status), details)
+    }
+
+    /// A request that got no usable response.
+    pub fn transport(
+        method: impl Into<String>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ApiError {
+        let details = Details {
+            method: method.into(),
+            path: path.into(),
+            status: None,
+            id: None,
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+        };
+        ApiError::new(ErrorKind::Transport, details)
+    }
+
+    /// A request the client refused to build, or a client it refused to create.
+    pub fn config(message: impl Into<String>) -> ApiError {
+        let details = Details {
+            method: String::new(),
+            path: String::new(),
+            status: None,
+            id: None,
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+        };
+        ApiError::new(ErrorKind::Config, details)
+    }
+
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> ApiError {
+        self.details.request_id = Some(request_id.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, wait: Duration) -> ApiError {
+        self.details.retry_after = Some(wait);
+        self
+    }
+
+    /// Appends `note` to the message, keeping everything else: context the caller learnt
+    /// after the request failed.
+    pub(crate) fn with_note(mut self, note: &str) -> ApiError {
+        self.details.message = format!("{} ({note})", self.details.message);
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The HTTP status, when a response was received.
+    pub fn status(&self) -> Option<u16> {
+        self.details.status
+    }
+
+    /// The API's error id, when a response was received.
+    pub fn id(&self) -> Option<&str> {
+        self.details.id.as_deref()
+    }
+
+    /// The request's method; empty for [`ErrorKind::Config`].
+    pub fn method(&self) -> &str {
+        &self.details.method
+    }
+
+    /// The request's API path; empty for [`ErrorKind::Config`].
+    pub fn path(&self) -> &str {
+        &self.details.path
     }
 
     /// The API's message (or the transport/config failure), without method, path or ids.
     pub fn message(&self) -> &str {
-        match self {
-            ApiError::NotFound { message, .. }
-            | ApiError::Unauthorized { message, .. }
-            | ApiError::RateLimited { message, .. }
-            | ApiError::Invalid { message, .. }
-            | ApiError::Server { message, .. }
-            | ApiError::Transport { message, .. }
-            | ApiError::Config { message } => message,
-        }
+        &self.details.message
     }
 
     /// The request id to quote to DigitalOcean support, when the API sent one.
     pub fn request_id(&self) -> Option<&str> {
-        match self {
-            ApiError::NotFound { request_id, .. }
-            | ApiError::Unauthorized { request_id, .. }
-            | ApiError::RateLimited { request_id, .. }
-            | ApiError::Invalid { request_id, .. }
-            | ApiError::Server { request_id, .. } => request_id.as_deref(),
-            ApiError::Transport { .. } | ApiError::Config { .. } => None,
-        }
+        self.details.request_id.as_deref()
+    }
+
+    /// The wait a 429 asked for, when it gave one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.details.retry_after
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
     }
 
     /// Whether trying again later may succeed without changing the request: rate limits,
     /// server errors other than 501, and transport failures. Pollers use this to ride out a
     /// bad minute instead of failing a long wait.
     pub fn is_transient(&self) -> bool {
-        match self {
-            ApiError::RateLimited { .. } | ApiError::Transport { .. } => true,
-            ApiError::Server { status, .. } => *status != 501,
+        match self.kind {
+            ErrorKind::RateLimited | ErrorKind::Transport => true,
+            ErrorKind::Server => self.details.status != Some(501),
             _ => false,
         }
     }
@@ -145,46 +230,10 @@ impl ApiError {
         let id = id
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| default_id(status));
-        let request_id = request_id.filter(|r| !r.is_empty()).or(header_request_id);
-        let (method, path) = (method.to_string(), path.to_string());
-        match status {
-            404 => ApiError::NotFound {
-                method,
-                path,
-                message,
-                request_id,
-            },
-            401 | 403 => ApiError::Unauthorized {
-                method,
-                path,
-                status,
-                message,
-                request_id,
-            },
-            429 => ApiError::RateLimited {
-                method,
-                path,
-                message,
-                request_id,
-                retry_after,
-            },
-            500..=599 => ApiError::Server {
-                method,
-                path,
-                status,
-                id,
-                message,
-                request_id,
-            },
-            _ => ApiError::Invalid {
-                method,
-                path,
-                status,
-                id,
-                message,
-                request_id,
-            },
-        }
+        let mut error = ApiError::from_status(method, path, status, id, message);
+        error.details.request_id = request_id.filter(|r| !r.is_empty()).or(header_request_id);
+        error.details.retry_after = retry_after;
+        error
     }
 }
 
@@ -201,82 +250,40 @@ pub(crate) struct ErrorResponse<'a> {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApiError::NotFound {
-                method,
-                path,
-                message,
-                request_id,
-            } => {
-                write!(f, "{method} {path}: 404 not_found: {message}")?;
-                write_request_id(f, request_id)
+        let kind = self.kind;
+        let Details {
+            method,
+            path,
+            status,
+            id,
+            message,
+            request_id,
+            retry_after,
+        } = &*self.details;
+        let status = match (kind, status) {
+            (ErrorKind::Config, _) => return write!(f, "API client configuration: {message}"),
+            (ErrorKind::Transport, _) | (_, None) => {
+                return write!(f, "{method} {path}: {message}")
             }
-            ApiError::Unauthorized {
-                method,
-                path,
-                status,
-                message,
-                request_id,
-            } => {
-                let id = if *status == 403 {
-                    "forbidden"
-                } else {
-                    "unauthorized"
-                };
-                write!(f, "{method} {path}: {status} {id}: {message}")?;
-                write_request_id(f, request_id)
+            (_, Some(status)) => *status,
+        };
+        // For these kinds the status says it all, whatever id the body carried.
+        let id = match kind {
+            ErrorKind::NotFound | ErrorKind::Unauthorized | ErrorKind::RateLimited => {
+                Cow::Owned(default_id(status))
             }
-            ApiError::RateLimited {
-                method,
-                path,
-                message,
-                request_id,
-                retry_after,
-            } => {
-                write!(f, "{method} {path}: 429 too_many_requests: {message}")?;
-                write_request_id(f, request_id)?;
-                match retry_after {
-                    Some(wait) => {
-                        write!(f, "; the API asked to retry after {}", HumanDuration(*wait))
-                    }
-                    None => Ok(()),
-                }
-            }
-            ApiError::Invalid {
-                method,
-                path,
-                status,
-                id,
-                message,
-                request_id,
-            }
-            | ApiError::Server {
-                method,
-                path,
-                status,
-                id,
-                message,
-                request_id,
-            } => {
-                write!(f, "{method} {path}: {status} {id}: {message}")?;
-                write_request_id(f, request_id)
-            }
-            ApiError::Transport {
-                method,
-                path,
-                message,
-            } => write!(f, "{method} {path}: {message}"),
-            ApiError::Config { message } => write!(f, "API client configuration: {message}"),
+            _ => Cow::Borrowed(id.as_deref().unwrap_or_default()),
+        };
+        write!(f, "{method} {path}: {status} {id}: {message}")?;
+        if let Some(request_id) = request_id {
+            write!(f, " (request {request_id})")?;
         }
-    }
-}
-
-impl std::error::Error for ApiError {}
-
-fn write_request_id(f: &mut fmt::Formatter<'_>, request_id: &Option<String>) -> fmt::Result {
-    match request_id {
-        Some(id) => write!(f, " (request {id})"),
-        None => Ok(()),
+        match (kind, retry_after) {
+            (ErrorKind::RateLimited, Some(wait)) => {
+                write!(f, "; the API asked to retry after {}", HumanDuration(*wait))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -398,9 +405,8 @@ mod tests {
             e.to_string(),
             "POST /v2/databases: 422 unprocessable_entity: invalid cluster size (request 4851a473-1621-42ea-b2f9-5071c0ea8414)"
         );
-        assert!(
-            matches!(&e, ApiError::Invalid { status: 422, id, .. } if id == "unprocessable_entity")
-        );
+        assert_eq!(e.kind(), ErrorKind::Invalid);
+        assert_eq!(e.id(), Some("unprocessable_entity"));
         assert_eq!(e.status(), Some(422));
         assert_eq!(e.message(), "invalid cluster size");
         assert_eq!(e.request_id(), Some("4851a473-1621-42ea-b2f9-5071c0ea8414"));
@@ -425,7 +431,10 @@ mod tests {
             JSON,
             r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#,
         );
-        assert!(matches!(unauth, ApiError::Unauthorized { status: 401, .. }));
+        assert_eq!(
+            (unauth.kind(), unauth.status()),
+            (ErrorKind::Unauthorized, Some(401))
+        );
         let forbidden = from(
             403,
             JSON,
@@ -439,7 +448,7 @@ mod tests {
             JSON,
             r#"{"id":"too_many_requests","message":"API rate limit exceeded."}"#,
         );
-        assert!(matches!(limited, ApiError::RateLimited { .. }));
+        assert_eq!(limited.kind(), ErrorKind::RateLimited);
         assert!(limited.is_transient());
 
         let server = from(
@@ -447,14 +456,18 @@ mod tests {
             JSON,
             r#"{"id":"server_error","message":"Unexpected server-side error"}"#,
         );
-        assert!(matches!(server, ApiError::Server { status: 500, .. }));
+        assert_eq!(
+            (server.kind(), server.status()),
+            (ErrorKind::Server, Some(500))
+        );
         assert!(server.is_transient());
         assert!(!from(501, JSON, "{}").is_transient());
 
-        assert!(matches!(
-            from(409, JSON, "{}"),
-            ApiError::Invalid { status: 409, .. }
-        ));
+        let conflict = from(409, JSON, "{}");
+        assert_eq!(
+            (conflict.kind(), conflict.status()),
+            (ErrorKind::Invalid, Some(409))
+        );
     }
 
     #[test]
@@ -511,7 +524,7 @@ mod tests {
     #[test]
     fn json_without_a_message_gets_a_fallback_but_keeps_its_id() {
         let e = from(422, JSON, r#"{"id":"name_taken","message":""}"#);
-        assert!(matches!(&e, ApiError::Invalid { id, .. } if id == "name_taken"));
+        assert_eq!((e.kind(), e.id()), (ErrorKind::Invalid, Some("name_taken")));
         assert!(
             e.message().starts_with("Unprocessable Entity"),
             "{}",
@@ -534,6 +547,36 @@ mod tests {
             e.to_string(),
             "GET /v2/databases: 429 too_many_requests: API rate limit exceeded.; the API asked to retry after 2m30s"
         );
+    }
+
+    #[test]
+    fn constructed_errors_read_like_parsed_ones() {
+        let missing = ApiError::from_status("GET", "/v2/databases/x", 404, "gone", "no cluster")
+            .with_request_id("r-1");
+        assert_eq!(missing.kind(), ErrorKind::NotFound);
+        assert_eq!(missing.id(), Some("gone"));
+        assert_eq!(
+            missing.to_string(),
+            "GET /v2/databases/x: 404 not_found: no cluster (request r-1)"
+        );
+
+        let reset = ApiError::transport("GET", "/v2/databases", "connection reset");
+        assert_eq!((reset.status(), reset.id()), (None, None));
+        assert_eq!(reset.to_string(), "GET /v2/databases: connection reset");
+        assert!(reset.is_transient());
+
+        let limited = ApiError::from_status("GET", "/v2/databases", 429, "x", "slow down")
+            .with_retry_after(Duration::from_secs(5));
+        assert_eq!(
+            limited.to_string(),
+            "GET /v2/databases: 429 too_many_requests: slow down; the API asked to retry after 5s"
+        );
+        assert_eq!(limited.retry_after(), Some(Duration::from_secs(5)));
+
+        let noted = ApiError::from_status("POST", "/v2/databases", 503, "down", "try later")
+            .with_note("it may exist");
+        assert_eq!(noted.message(), "try later (it may exist)");
+        assert_eq!(noted.kind(), ErrorKind::Server);
     }
 
     #[test]

@@ -6,8 +6,9 @@
 
 use serde_json::json;
 
-use super::client::{segment, Request};
+use super::error::ErrorKind;
 use super::models::TagResource;
+use super::send::{segment, Request};
 use super::{ApiError, Client};
 
 /// Tag calls; see [`Client::tags`].
@@ -28,9 +29,7 @@ impl Tags<'_> {
     /// success.
     pub async fn create(self, name: &str) -> Result<(), ApiError> {
         if name.is_empty() {
-            return Err(ApiError::Config {
-                message: "the tag name is empty".to_string(),
-            });
+            return Err(ApiError::config("the tag name is empty"));
         }
         let request = Request::post("/v2/tags".to_string())
             .json(&json!({ "name": name }))?
@@ -80,16 +79,12 @@ fn resources_path(name: &str) -> Result<String, ApiError> {
 }
 
 fn already_exists(error: &ApiError) -> bool {
-    matches!(
-        error,
-        ApiError::Invalid {
-            status: 409 | 422,
-            ..
-        }
-    ) && error
-        .message()
-        .to_ascii_lowercase()
-        .contains("already exist")
+    error.kind() == ErrorKind::Invalid
+        && matches!(error.status(), Some(409 | 422))
+        && error
+            .message()
+            .to_ascii_lowercase()
+            .contains("already exist")
 }
 
 #[cfg(test)]
@@ -97,14 +92,7 @@ mod tests {
     use super::*;
 
     fn invalid(status: u16, message: &str) -> ApiError {
-        ApiError::Invalid {
-            method: "POST".into(),
-            path: "/v2/tags".into(),
-            status,
-            id: "unprocessable_entity".into(),
-            message: message.into(),
-            request_id: None,
-        }
+        ApiError::from_status("POST", "/v2/tags", status, "unprocessable_entity", message)
     }
 
     #[test]

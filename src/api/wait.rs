@@ -469,9 +469,7 @@ mod tests {
             "timed out after 5s before any status check completed"
         );
         assert!(WaitError::Cancelled.to_string().contains("asked to stop"));
-        let api = WaitError::from(ApiError::Config {
-            message: "x".into(),
-        });
+        let api = WaitError::from(ApiError::config("x"));
         assert_eq!(api.to_string(), "API client configuration: x");
         assert!(std::error::Error::source(&api).is_some());
     }
@@ -521,14 +519,8 @@ mod tests {
 
     #[test]
     fn a_failed_list_is_shared_too() {
-        let error = ApiError::Server {
-            method: "GET".into(),
-            path: "/v2/databases".into(),
-            status: 503,
-            id: "service_unavailable".into(),
-            message: "down".into(),
-            request_id: None,
-        };
+        let error =
+            ApiError::from_status("GET", "/v2/databases", 503, "service_unavailable", "down");
         let snapshot = Snapshot {
             sent_at: Instant::now(),
             result: Err(error.clone()),

@@ -5,18 +5,18 @@
 //! is not marked sensitive: a sensitive value would force `sensitive = true` on every output
 //! and hide the certificate in plans for no protection.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeType, Block, Description, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
+use crate::framework::context::RequestContext;
+use crate::framework::data_source::DataSource;
 use crate::framework::diag::DiagExt;
 use crate::framework::validate;
-use crate::provider::ProviderData;
+use crate::map;
+use crate::plugin::schema::{AttributeType, Block, Description, Schema};
+use crate::plugin::value::Value;
+use crate::plugin::{AttributePath, Diagnostics};
 use crate::resources::schema_util::{computed, required};
 
 /// The data source's configuration and result, field for field as in the schema.
@@ -75,41 +75,30 @@ pub fn ca_schema() -> Schema {
 }
 
 /// The `dbaas_database_ca` data source.
-#[derive(Debug, Clone)]
-pub struct DatabaseCaDataSource {
-    data: Arc<ProviderData>,
-}
-
-impl DatabaseCaDataSource {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        Self { data }
-    }
-}
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseCaDataSource;
 
 #[async_trait]
 impl DataSource for DatabaseCaDataSource {
-    type State<'a> = Value<CaModel>;
-    type ProviderMetaState<'a> = ValueEmpty;
+    type Model = CaModel;
+    const TYPE_NAME: &'static str = "dbaas_database_ca";
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(ca_schema())
+    fn schema(&self) -> Schema {
+        ca_schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Value::Value(config) = &config {
-            validate::uuid(diags, AttributePath::new("cluster_id"), &config.cluster_id);
-        }
-        Some(())
+    async fn validate(&self, diags: &mut Diagnostics, config: &CaModel) {
+        validate::uuid(diags, AttributePath::new("cluster_id"), &config.cluster_id);
     }
 
-    async fn read<'a>(
+    async fn read(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        config: Self::State<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<Self::State<'a>> {
-        let cluster_id = config.as_ref_option()?.cluster_id.as_ref_option()?.clone();
-        let api = self.data.api(diags)?;
+        config: CaModel,
+    ) -> Option<CaModel> {
+        let cluster_id = config.cluster_id.as_ref_option()?.clone();
+        let api = ctx.api(diags)?;
         let ca = match api.client.clusters().get_ca(&cluster_id).await {
             Ok(ca) => ca,
             Err(error) if error.is_not_found() => {
@@ -131,12 +120,12 @@ impl DataSource for DatabaseCaDataSource {
             }
         };
         match decode_certificate(&ca.certificate) {
-            Ok(pem) => Some(Value::Value(CaModel {
+            Ok(pem) => Some(CaModel {
                 id: Value::Value(cluster_id.clone()),
                 cluster_id: Value::Value(cluster_id),
                 certificate: Value::Value(ca.certificate),
                 certificate_pem: Value::Value(pem),
-            })),
+            }),
             Err(problem) => {
                 diags.root_err(
                     "Unreadable CA certificate",

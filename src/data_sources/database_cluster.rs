@@ -5,23 +5,24 @@
 //! [`fetch`] and [`state_from_api`]), so a cluster managed elsewhere looks the same here as in
 //! its own state.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{
-    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
-};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
 use crate::api::models::Cluster;
+use crate::framework::context::RequestContext;
+use crate::framework::data_source::DataSource;
 use crate::framework::diag::DiagExt;
 use crate::framework::validate;
-use crate::provider::ProviderData;
+use crate::map;
+use crate::plugin::schema::{
+    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
+};
+use crate::plugin::value::Value;
+use crate::plugin::{AttributePath, Diagnostics};
 use crate::resources::database_cluster::{
-    cluster_schema, fetch, state_from_api, ClusterState, MaintenanceWindowValue,
+    cluster_schema, fetch, state_from_api, ClusterModel, MaintenanceWindowValue,
     StorageAutoscaleBlock,
 };
 use crate::resources::schema_util::{computed, required};
@@ -77,8 +78,8 @@ fn known<T>(value: Value<T>) -> Value<T> {
     }
 }
 
-impl From<ClusterState> for ClusterDataModel {
-    fn from(state: ClusterState) -> Self {
+impl From<ClusterModel> for ClusterDataModel {
+    fn from(state: ClusterModel) -> Self {
         let storage_autoscale = known(state.storage_autoscale).map(|block| StorageAutoscaleBlock {
             enabled: known(block.enabled),
             threshold_percent: known(block.threshold_percent),
@@ -207,8 +208,8 @@ fn lookup_detail(name: &str, error: &LookupError) -> (&'static str, String) {
 // ---------------------------------------------------------------------------------------------
 
 /// Attributes whose resource description speaks of configuring them; here they are read.
-fn read_descriptions() -> HashMap<&'static str, &'static str> {
-    HashMap::from([
+fn read_descriptions() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
         ("id", "The cluster's UUID."),
         ("engine", "The database engine: `pg`, `mysql`, `redis`, `valkey`, `mongodb`, `kafka`, `opensearch`, `advanced_pg` or `advanced_mysql`."),
         ("version", "The engine's major version."),
@@ -231,7 +232,7 @@ const RESOURCE_ONLY: [&str; 1] = ["deletion_protection"];
 pub fn cluster_data_schema() -> Schema {
     let resource = cluster_schema();
     let rewritten = read_descriptions();
-    let mut attributes: HashMap<String, Attribute> = resource
+    let mut attributes: BTreeMap<String, Attribute> = resource
         .block
         .attributes
         .into_iter()
@@ -239,7 +240,7 @@ pub fn cluster_data_schema() -> Schema {
         .map(|(name, mut attribute)| {
             attribute.constraint = AttributeConstraint::Computed;
             if let Some(description) = rewritten.get(name.as_str()) {
-                attribute.description = Description::markdown(description);
+                attribute.description = Description::markdown(*description);
             }
             (name, attribute)
         })
@@ -286,41 +287,30 @@ pub fn cluster_data_schema() -> Schema {
 // ---------------------------------------------------------------------------------------------
 
 /// The `dbaas_database_cluster` data source.
-#[derive(Debug, Clone)]
-pub struct DatabaseClusterDataSource {
-    data: Arc<ProviderData>,
-}
-
-impl DatabaseClusterDataSource {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        Self { data }
-    }
-}
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseClusterDataSource;
 
 #[async_trait]
 impl DataSource for DatabaseClusterDataSource {
-    type State<'a> = Value<ClusterDataModel>;
-    type ProviderMetaState<'a> = ValueEmpty;
+    type Model = ClusterDataModel;
+    const TYPE_NAME: &'static str = "dbaas_database_cluster";
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(cluster_data_schema())
+    fn schema(&self) -> Schema {
+        cluster_data_schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Value::Value(config) = &config {
-            validate::not_blank(diags, AttributePath::new("name"), &config.name);
-        }
-        Some(())
+    async fn validate(&self, diags: &mut Diagnostics, config: &ClusterDataModel) {
+        validate::not_blank(diags, AttributePath::new("name"), &config.name);
     }
 
-    async fn read<'a>(
+    async fn read(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        config: Self::State<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<Self::State<'a>> {
-        let name = config.as_ref_option()?.name.as_ref_option()?.clone();
-        let api = self.data.api(diags)?;
+        config: ClusterDataModel,
+    ) -> Option<ClusterDataModel> {
+        let name = config.name.as_ref_option()?.clone();
+        let api = ctx.api(diags)?;
         let clusters = match api.client.clusters().list(None).await {
             Ok(clusters) => clusters,
             Err(error) => {
@@ -337,9 +327,7 @@ impl DataSource for DatabaseClusterDataSource {
             }
         };
         match fetch(&api.client, &id).await {
-            Ok(Some(view)) => Some(Value::Value(
-                state_from_api(&view, &ClusterState::default()).into(),
-            )),
+            Ok(Some(view)) => Some(state_from_api(&view, &ClusterModel::default()).into()),
             Ok(None) => {
                 diags.err(
                     "Database cluster not found",
@@ -429,7 +417,7 @@ mod tests {
 
     #[test]
     fn the_result_is_wholly_known() {
-        let state = ClusterState {
+        let state = ClusterModel {
             id: Value::Value("a".into()),
             version: Value::Unknown,
             tags: Value::Null,
@@ -438,7 +426,7 @@ mod tests {
                 threshold_percent: Value::Unknown,
                 increment_gib: Value::Value(10),
             }),
-            ..ClusterState::default()
+            ..ClusterModel::default()
         };
         let model = ClusterDataModel::from(state);
         assert_eq!(model.version, Value::Null);

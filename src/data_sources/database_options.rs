@@ -5,18 +5,18 @@
 //! Configurations and tests that hard-code versions and size slugs break when DigitalOcean
 //! retires them; reading them from this data source keeps them current.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeType, Block, Description, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{map, AttributePath, DataSource, Diagnostics};
 
 use crate::api::models::{EngineOptions, Options};
+use crate::framework::context::RequestContext;
+use crate::framework::data_source::DataSource;
 use crate::framework::diag::DiagExt;
 use crate::framework::validate;
-use crate::provider::ProviderData;
+use crate::map;
+use crate::plugin::schema::{AttributeType, Block, Description, Schema};
+use crate::plugin::value::Value;
+use crate::plugin::{AttributePath, Diagnostics};
 use crate::resources::schema_util::{computed, optional};
 
 // ---------------------------------------------------------------------------------------------
@@ -310,41 +310,29 @@ fn validate_config(diags: &mut Diagnostics, config: &OptionsModel) {
 }
 
 /// The `dbaas_database_options` data source.
-#[derive(Debug, Clone)]
-pub struct DatabaseOptionsDataSource {
-    data: Arc<ProviderData>,
-}
-
-impl DatabaseOptionsDataSource {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        Self { data }
-    }
-}
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseOptionsDataSource;
 
 #[async_trait]
 impl DataSource for DatabaseOptionsDataSource {
-    type State<'a> = Value<OptionsModel>;
-    type ProviderMetaState<'a> = ValueEmpty;
+    type Model = OptionsModel;
+    const TYPE_NAME: &'static str = "dbaas_database_options";
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(options_schema())
+    fn schema(&self) -> Schema {
+        options_schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Value::Value(config) = &config {
-            validate_config(diags, config);
-        }
-        Some(())
+    async fn validate(&self, diags: &mut Diagnostics, config: &OptionsModel) {
+        validate_config(diags, config);
     }
 
-    async fn read<'a>(
+    async fn read(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        config: Self::State<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<Self::State<'a>> {
-        let config = config.as_option().unwrap_or_default();
-        let api = self.data.api(diags)?;
+        config: OptionsModel,
+    ) -> Option<OptionsModel> {
+        let api = ctx.api(diags)?;
         let catalogue = match api.catalogue().await {
             Ok(catalogue) => catalogue,
             Err(error) => {
@@ -354,11 +342,11 @@ impl DataSource for DatabaseOptionsDataSource {
         };
         let filters = Filters::from_model(&config);
         match select(&catalogue, &filters) {
-            Ok(engines) => Some(Value::Value(OptionsModel {
+            Ok(engines) => Some(OptionsModel {
                 id: Value::Value(filters.id()),
                 engines: Value::Value(engines.into_iter().map(Value::Value).collect()),
                 ..config
-            })),
+            }),
             Err(UnknownEngine { engine, offered }) => {
                 diags.err(
                     "Engine not offered",
@@ -534,8 +522,8 @@ mod tests {
     fn the_result_is_wholly_known() {
         let engines = select(&catalogue(), &Filters::default()).unwrap();
         let json = serde_json::to_string(&engines).unwrap();
-        // Unknown values serialize as MessagePack extensions, never as plain JSON values; a
-        // wholly known result therefore round-trips through JSON unchanged.
+        // An unknown value has no JSON form of its own (it is written as null), so it would
+        // come back as null: only a wholly known result round-trips through JSON unchanged.
         let again: Vec<EngineModel> = serde_json::from_str(&json).unwrap();
         assert_eq!(again, engines);
         for engine in &engines {

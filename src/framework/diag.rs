@@ -1,15 +1,14 @@
 //! Diagnostics for users.
 //!
-//! tf-provider's `Diagnostic::new` appends a Rust backtrace to the detail whenever
-//! `RUST_BACKTRACE` is set. Users must never see one, so every diagnostic this provider
-//! emits is built here, field by field, without capturing anything.
+//! Diagnostics built field by field: nothing here captures a backtrace, even with
+//! `RUST_BACKTRACE` set, and API errors become a summary plus the API's words and a hint.
 
 use std::borrow::Cow;
 
-use tf_provider::{AttributePath, Diagnostic, Diagnostics};
+use crate::plugin::{AttributePath, Diagnostic, Diagnostics};
 
 use crate::api::wait::WaitError;
-use crate::api::ApiError;
+use crate::api::{ApiError, ErrorKind};
 
 /// Path to a top-level attribute.
 pub fn attr(name: &'static str) -> AttributePath {
@@ -101,17 +100,17 @@ impl DiagExt for Diagnostics {
 
 /// The detail of an API failure: the API's own words plus a hint at what to do.
 fn api_error_detail(error: &ApiError) -> String {
-    let hint = match error {
-        ApiError::Unauthorized { .. } => {
+    let hint = match error.kind() {
+        ErrorKind::Unauthorized => {
             "\n\nCheck the provider's `token` (or DBAAS_TOKEN / DIGITALOCEAN_TOKEN): it is missing, \
              expired or lacks the database scopes."
         }
-        ApiError::RateLimited { .. } => {
+        ErrorKind::RateLimited => {
             "\n\nThe API's rate limit stayed exhausted for longer than the provider waits for \
              budget. Run with lower parallelism (`-parallelism`), spread the work over several \
              runs, or raise `http_retry_max`."
         }
-        ApiError::Server { .. } | ApiError::Transport { .. } => {
+        ErrorKind::Server | ErrorKind::Transport => {
             "\n\nThe request was retried and still failed; this is usually temporary. Run the \
              command again."
         }

@@ -1,7 +1,7 @@
 //! Plan helpers: the plan modifiers terraform-plugin-framework ships and tf-provider lacks.
 
-use tf_provider::value::Value;
-use tf_provider::AttributePath;
+use crate::plugin::value::Value;
+use crate::plugin::AttributePath;
 
 use super::normalize::same_ignoring_case;
 

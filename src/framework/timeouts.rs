@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use crate::map;
+use crate::plugin::schema::{Attribute, AttributeConstraint, AttributeType, Block, Description};
+use crate::plugin::value::Value;
+use crate::plugin::{AttributePath, Diagnostics};
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Block, Description};
-use tf_provider::value::Value;
-use tf_provider::{map, AttributePath, Diagnostics};
 
 use super::diag::DiagExt;
 use super::duration::{format_duration, parse_duration, DURATION_FORMAT_HINT};

@@ -4,15 +4,15 @@
 
 use std::sync::OnceLock;
 
+use crate::plugin::value::Value;
+use crate::plugin::{AttributePath, Diagnostics};
 use regex::Regex;
-use tf_provider::value::Value;
-use tf_provider::{AttributePath, Diagnostics};
 
 use super::diag::DiagExt;
 
 /// A human-readable name for the attribute at `path` (`maintenance_window.day`).
 pub fn path_name(path: &AttributePath) -> String {
-    use tf_provider::AttributePathStep;
+    use crate::plugin::AttributePathStep;
     let mut out = String::new();
     for step in &path.steps {
         match step {

@@ -1,6 +1,6 @@
 //! Small conversions between API values and Terraform values, shared by every resource.
 
-use tf_provider::value::Value;
+use crate::plugin::value::Value;
 
 /// A known string's text; `None` for null and unknown.
 pub fn text(value: &Value<String>) -> Option<&str> {

@@ -8,37 +8,38 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeType, Block, Description, NestedBlock, Schema};
-use tf_provider::value::{self, Value, ValueEmpty};
-use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::api::models::{
     Autoscale, BackupRestore, Cluster, Connection, CreateClusterRequest, MaintenanceWindowRequest,
     MigrateRequest, Options, ResizeRequest, StorageAutoscale, TagResource,
 };
-use crate::api::{ApiError, Client};
+use crate::api::{ApiError, Client, ErrorKind};
 use crate::framework::attr as at;
+use crate::framework::context::{ApiContext, RequestContext};
 use crate::framework::diag::DiagExt;
 use crate::framework::normalize::{
     canonical_hour, compare_versions, parse_hour, same_engine, same_hour, same_ignoring_case,
     same_sql_mode, WEEKDAYS,
 };
-use crate::framework::stop::stop_token;
+use crate::framework::resource::ManagedResource;
 use crate::framework::timeouts::{
-    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording,
-    Timeouts,
+    timeouts_block, validate_timeouts, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::validate;
 use crate::framework::values::{known, settled, text};
 use crate::framework::{import, plan};
-use crate::provider::{ApiContext, ProviderData};
+use crate::map;
+use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use crate::plugin::value::{self, Value};
+use crate::plugin::{AttributePath, Diagnostics};
 
 use super::schema_util::{computed, optional, optional_computed, required, sensitive};
 
@@ -129,7 +130,7 @@ pub struct StorageAutoscaleBlock {
 
 /// The resource's state, field for field as in the schema.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ClusterState {
+pub struct ClusterModel {
     pub id: Value<String>,
     pub name: Value<String>,
     pub engine: Value<String>,
@@ -232,7 +233,7 @@ fn reconcile_text(
 /// Builds the state from what the API says, keeping the reference's spelling wherever the API's
 /// value is equivalent. `reference` is the plan (after create/update), the prior state (read),
 /// or empty (import).
-pub fn state_from_api(view: &ClusterView, reference: &ClusterState) -> ClusterState {
+pub fn state_from_api(view: &ClusterView, reference: &ClusterModel) -> ClusterModel {
     let cluster = &view.cluster;
     let engine = reconcile_text(Some(&cluster.engine), &reference.engine, same_engine);
     let engine_name = text(&engine).unwrap_or(&cluster.engine).to_string();
@@ -369,7 +370,7 @@ pub fn state_from_api(view: &ClusterView, reference: &ClusterState) -> ClusterSt
     };
 
     let id = cluster.id.clone();
-    ClusterState {
+    ClusterModel {
         urn: Value::Value(format!("do:dbaas:{id}")),
         id: Value::Value(id),
         name: Value::Value(cluster.name.clone()),
@@ -558,7 +559,7 @@ pub fn cluster_schema() -> Schema {
 // Validation (configuration only, unknown values skipped)
 // ---------------------------------------------------------------------------------------------
 
-pub fn validate_config(diags: &mut Diagnostics, config: &ClusterState) {
+pub fn validate_config(diags: &mut Diagnostics, config: &ClusterModel) {
     validate::length_between(diags, at("name"), &config.name, 3, 63);
     validate::one_of(diags, at("engine"), &config.engine, &ENGINES, false);
     validate::not_blank(diags, at("version"), &config.version);
@@ -689,7 +690,7 @@ pub fn validate_config(diags: &mut Diagnostics, config: &ClusterState) {
 
 /// The plan for a new cluster: what the configuration says, everything else unknown (or null
 /// where the engine can never have it).
-pub fn plan_new(mut planned: ClusterState) -> ClusterState {
+pub fn plan_new(mut planned: ClusterModel) -> ClusterModel {
     let engine = text(&planned.engine).map(str::to_string);
     for value in [
         &mut planned.id,
@@ -773,7 +774,7 @@ pub struct Changes {
     pub autoscale: bool,
 }
 
-pub fn changes(prior: &ClusterState, planned: &ClusterState) -> Changes {
+pub fn changes(prior: &ClusterModel, planned: &ClusterModel) -> Changes {
     let storage_grows = match (&prior.storage_size_mib, &planned.storage_size_mib) {
         (Value::Value(a), Value::Value(b)) => a != b,
         _ => false,
@@ -794,7 +795,7 @@ pub fn changes(prior: &ClusterState, planned: &ClusterState) -> Changes {
             (_, Value::Value(_)) => true,
             _ => false,
         };
-    let tag_set = |state: &ClusterState| -> BTreeSet<String> {
+    let tag_set = |state: &ClusterModel| -> BTreeSet<String> {
         state
             .tags
             .iter()
@@ -803,7 +804,7 @@ pub fn changes(prior: &ClusterState, planned: &ClusterState) -> Changes {
             .collect()
     };
     let autoscale = {
-        let enabled = |state: &ClusterState| {
+        let enabled = |state: &ClusterModel| {
             state
                 .storage_autoscale
                 .as_ref_option()
@@ -838,9 +839,9 @@ pub fn changes(prior: &ClusterState, planned: &ClusterState) -> Changes {
 /// replacement.
 pub fn plan_existing(
     diags: &mut Diagnostics,
-    prior: &ClusterState,
-    planned: &mut ClusterState,
-    config: &ClusterState,
+    prior: &ClusterModel,
+    planned: &mut ClusterModel,
+    config: &ClusterModel,
 ) -> Vec<AttributePath> {
     let mut replace = plan::Replacements::default();
     replace.if_changed("name", &prior.name, &planned.name);
@@ -980,7 +981,7 @@ fn list(values: &[String]) -> String {
 pub fn check_catalogue(
     diags: &mut Diagnostics,
     catalogue: &Options,
-    planned: &ClusterState,
+    planned: &ClusterModel,
     scope: CatalogueScope,
 ) {
     let Some(engine) = text(&planned.engine) else {
@@ -1079,7 +1080,7 @@ pub fn check_catalogue(
 async fn check_against_catalogue(
     diags: &mut Diagnostics,
     api: &ApiContext,
-    planned: &ClusterState,
+    planned: &ClusterModel,
     scope: CatalogueScope,
 ) {
     match api.catalogue().await {
@@ -1094,7 +1095,7 @@ async fn check_against_catalogue(
 // API orchestration
 // ---------------------------------------------------------------------------------------------
 
-fn describe(cluster: &ClusterState) -> String {
+fn describe(cluster: &ClusterModel) -> String {
     match (text(&cluster.name), text(&cluster.id)) {
         (Some(name), Some(id)) => format!("database cluster {name:?} ({id})"),
         (Some(name), None) => format!("database cluster {name:?}"),
@@ -1128,7 +1129,7 @@ async fn fetch_settings(client: &Client, cluster: Cluster) -> Result<ClusterView
     let autoscale = match clusters.get_autoscale(&cluster.id).await {
         Ok(settings) => Some(settings.storage.unwrap_or_default()),
         // Engines without storage autoscaling answer with a 4xx; that means "not available".
-        Err(ApiError::Invalid { .. }) => None,
+        Err(error) if error.kind() == ErrorKind::Invalid => None,
         Err(error) => return Err(error),
     };
     Ok(ClusterView {
@@ -1171,6 +1172,8 @@ struct Step<'a> {
     api: &'a ApiContext,
     id: String,
     deadline: Instant,
+    /// Cancelled when Terraform asks the provider to stop.
+    cancel: &'a CancellationToken,
     what: String,
 }
 
@@ -1183,7 +1186,6 @@ impl Step<'_> {
         after: &str,
         done: impl Fn(&Cluster) -> bool,
     ) -> bool {
-        let cancel = stop_token();
         match self
             .api
             .client
@@ -1192,7 +1194,7 @@ impl Step<'_> {
                 &self.id,
                 &self.api.poll,
                 self.deadline,
-                &cancel,
+                self.cancel,
                 |cluster| cluster.is_online() && done(cluster),
             )
             .await
@@ -1212,7 +1214,7 @@ impl Step<'_> {
 async fn apply_settings(
     diags: &mut Diagnostics,
     step: &Step<'_>,
-    planned: &ClusterState,
+    planned: &ClusterModel,
     changes: &Changes,
 ) {
     let clusters = step.api.client.clusters();
@@ -1282,7 +1284,7 @@ async fn apply_settings(
 /// Makes the cluster's tags match the plan, working from the tags the API reports (not the
 /// prior state), so that a tag spelled differently in state is still found, and drift is
 /// repaired too. Tags compare without regard to case.
-async fn sync_tags(client: &Client, id: &str, planned: &ClusterState) -> Result<(), ApiError> {
+async fn sync_tags(client: &Client, id: &str, planned: &ClusterModel) -> Result<(), ApiError> {
     let current = client.clusters().get(id).await?.tags.unwrap_or_default();
     let wanted: Vec<&String> = planned
         .tags
@@ -1316,45 +1318,37 @@ async fn sync_tags(client: &Client, id: &str, planned: &ClusterState) -> Result<
 // Resource
 // ---------------------------------------------------------------------------------------------
 
-/// The `dbaas_database_cluster` resource.
-#[derive(Debug, Clone)]
-pub struct DatabaseClusterResource {
-    data: Arc<ProviderData>,
-}
+/// The `dbaas_database_cluster` resource. It holds nothing: the API client, the deadline and
+/// the cancellation all come with each request's context.
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseClusterResource;
 
-impl DatabaseClusterResource {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        Self { data }
-    }
-
-    /// Reads the cluster back after a change and reconciles it with `reference`. Errors are
-    /// reported; the fallback state is returned so that nothing is lost.
-    async fn read_back(
-        &self,
-        diags: &mut Diagnostics,
-        api: &ApiContext,
-        id: &str,
-        reference: &ClusterState,
-        fallback: ClusterState,
-    ) -> ClusterState {
-        match fetch(&api.client, id).await {
-            Ok(Some(view)) => state_from_api(&view, reference),
-            Ok(None) => {
-                diags.root_err(
-                    "Database cluster disappeared",
-                    format!("Database cluster {id} was not found right after it was changed."),
-                );
-                fallback
-            }
-            Err(error) => {
-                diags.api_err(format!("Could not read database cluster {id} back"), &error);
-                fallback
-            }
+/// Reads the cluster back after a change and reconciles it with `reference`. Errors are
+/// reported; the fallback state is returned so that nothing is lost.
+async fn read_back(
+    diags: &mut Diagnostics,
+    api: &ApiContext,
+    id: &str,
+    reference: &ClusterModel,
+    fallback: ClusterModel,
+) -> ClusterModel {
+    match fetch(&api.client, id).await {
+        Ok(Some(view)) => state_from_api(&view, reference),
+        Ok(None) => {
+            diags.root_err(
+                "Database cluster disappeared",
+                format!("Database cluster {id} was not found right after it was changed."),
+            );
+            fallback
+        }
+        Err(error) => {
+            diags.api_err(format!("Could not read database cluster {id} back"), &error);
+            fallback
         }
     }
 }
 
-fn settled_state(state: &ClusterState) -> ClusterState {
+fn settled_state(state: &ClusterModel) -> ClusterModel {
     let mut state = state.clone();
     for value in [
         &mut state.id,
@@ -1392,41 +1386,38 @@ fn settled_state(state: &ClusterState) -> ClusterState {
 }
 
 #[async_trait]
-impl Resource for DatabaseClusterResource {
-    type State<'a> = Value<ClusterState>;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl ManagedResource for DatabaseClusterResource {
+    type Model = ClusterModel;
+    const TYPE_NAME: &'static str = "dbaas_database_cluster";
+    const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(cluster_schema())
+    fn schema(&self) -> Schema {
+        cluster_schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Value::Value(config) = &config {
-            validate_config(diags, config);
-        }
-        Some(())
+    fn timeouts(model: &ClusterModel) -> &Value<Timeouts> {
+        &model.timeouts
     }
 
-    async fn read<'a>(
+    async fn validate(&self, diags: &mut Diagnostics, config: &ClusterModel) {
+        validate_config(diags, config);
+    }
+
+    async fn read(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        state: Self::State<'a>,
-        private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Value::Value(state) = state else {
-            return Some((state, private_state));
-        };
-        let api = self.data.api(diags)?;
+        state: ClusterModel,
+    ) -> Option<Option<ClusterModel>> {
+        let api = ctx.api(diags)?;
         let Some(id) = text(&state.id).map(str::to_string) else {
-            return Some((Value::Value(state), private_state));
+            return Some(Some(state));
         };
         match fetch(&api.client, &id).await {
-            Ok(Some(view)) => Some((Value::Value(state_from_api(&view, &state)), private_state)),
+            Ok(Some(view)) => Some(Some(state_from_api(&view, &state))),
             Ok(None) => {
                 tracing::info!(cluster = %id, "database cluster is gone; removing it from state");
-                Some((Value::Null, private_state))
+                Some(None)
             }
             Err(error) => {
                 diags.api_err(format!("Could not read {}", describe(&state)), &error);
@@ -1435,48 +1426,35 @@ impl Resource for DatabaseClusterResource {
         }
     }
 
-    async fn plan_create<'a>(
+    async fn plan_create(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let planned = proposed_state.map(plan_new);
-        if let Value::Value(cluster) = &planned {
-            if let Some(api) = self.data.api_if_configured() {
-                check_against_catalogue(diags, &api, cluster, CatalogueScope::ALL).await;
-            }
+        proposed: ClusterModel,
+        _config: &ClusterModel,
+    ) -> Option<ClusterModel> {
+        let planned = plan_new(proposed);
+        if let Some(api) = ctx.api_if_configured() {
+            check_against_catalogue(diags, &api, &planned, CatalogueScope::ALL).await;
         }
-        Some((planned, ValueEmpty::Null))
+        Some(planned)
     }
 
-    async fn plan_update<'a>(
+    async fn plan_update(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        proposed_state: Self::State<'a>,
-        config_state: Self::State<'a>,
-        prior_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        let (Value::Value(prior), Value::Value(mut planned), Value::Value(config)) =
-            (prior_state, proposed_state, config_state)
-        else {
-            diags.root_err(
-                "Unexpected plan request",
-                "Terraform asked to plan an update without a prior state, a proposed state or a \
-                 configuration. Please report this as a bug in terraform-provider-dbaas.",
-            );
-            return None;
-        };
-        let replace = plan_existing(diags, &prior, &mut planned, &config);
+        prior: &ClusterModel,
+        mut proposed: ClusterModel,
+        config: &ClusterModel,
+    ) -> Option<(ClusterModel, Vec<AttributePath>)> {
+        let replace = plan_existing(diags, prior, &mut proposed, config);
         if replace.is_empty() {
             let scope = CatalogueScope {
-                region: changed_ignoring_case(&prior.region, &planned.region),
-                layout: changed_ignoring_case(&prior.size, &planned.size)
-                    || prior.node_count != planned.node_count,
-                version: prior.version != planned.version,
+                region: changed_ignoring_case(&prior.region, &proposed.region),
+                layout: changed_ignoring_case(&prior.size, &proposed.size)
+                    || prior.node_count != proposed.node_count,
+                version: prior.version != proposed.version,
             };
             if scope
                 != (CatalogueScope {
@@ -1485,45 +1463,27 @@ impl Resource for DatabaseClusterResource {
                     version: false,
                 })
             {
-                if let Some(api) = self.data.api_if_configured() {
-                    check_against_catalogue(diags, &api, &planned, scope).await;
+                if let Some(api) = ctx.api_if_configured() {
+                    check_against_catalogue(diags, &api, &proposed, scope).await;
                 }
             }
         }
-        Some((Value::Value(planned), prior_private_state, replace))
+        Some((proposed, replace))
     }
 
-    async fn plan_destroy<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        prior_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<Self::PrivateState<'a>> {
-        if let Value::Value(prior) = &prior_state {
-            refuse_if_protected(diags, prior);
-        }
-        Some(prior_private_state)
+    async fn plan_destroy(&self, diags: &mut Diagnostics, prior: &ClusterModel) {
+        refuse_if_protected(diags, prior);
     }
 
-    async fn create<'a>(
+    async fn create(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        planned_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Value::Value(planned_state) = planned_state else {
-            diags.root_err(
-                "Unexpected create request",
-                "Terraform sent no planned state to create.",
-            );
-            return None;
-        };
-        let api = self.data.api(diags)?;
-        let deadline =
-            Instant::now() + timeout_for(&planned_state.timeouts, Operation::Create, TIMEOUTS);
+        planned_state: ClusterModel,
+        _config: &ClusterModel,
+    ) -> Option<ClusterModel> {
+        let api = ctx.api(diags)?;
+        let deadline = ctx.deadline();
         let request = CreateClusterRequest {
             name: text(&planned_state.name)?.to_string(),
             engine: text(&planned_state.engine)?.to_string(),
@@ -1573,15 +1533,14 @@ impl Resource for DatabaseClusterResource {
             api: &api,
             id: id.clone(),
             deadline,
+            cancel: &ctx.cancel,
             what: describe(&fallback),
         };
-        let created_and_waiting = {
-            let cancel = stop_token();
-            api.client
-                .clusters()
-                .wait_online(&id, &api.poll, deadline, &cancel)
-                .await
-        };
+        let created_and_waiting = api
+            .client
+            .clusters()
+            .wait_online(&id, &api.poll, deadline, &ctx.cancel)
+            .await;
         let online = match created_and_waiting {
             Ok(cluster) => cluster,
             Err(error) => {
@@ -1592,18 +1551,18 @@ impl Resource for DatabaseClusterResource {
                 diags.root_err(
                     "The new cluster is kept in state as tainted",
                     format!(
-                    "Database cluster {id} exists. Terraform records it as tainted, so the next \
-                     apply replaces it. If it comes online later and you want to keep it, run \
-                     `terraform untaint` on this resource, then apply again."
-                ),
+                        "Database cluster {id} exists. Terraform records it as tainted, so the \
+                         next apply replaces it. If it comes online later and you want to keep \
+                         it, run `terraform untaint` on this resource, then apply again."
+                    ),
                 );
-                return Some((Value::Value(fallback), planned_private_state));
+                return Some(fallback);
             }
         };
 
-        let empty = ClusterState {
+        let empty = ClusterModel {
             tags: planned_state.tags.clone(),
-            ..ClusterState::default()
+            ..ClusterModel::default()
         };
         let changes = changes(&empty, &planned_state);
         let settings = Changes {
@@ -1618,10 +1577,9 @@ impl Resource for DatabaseClusterResource {
         // changed it, and then through the wait, which rides out the 404s an eventually
         // consistent API may still give for a new cluster.
         let latest = if settings.maintenance && !diags.has_errors() {
-            let cancel = stop_token();
             api.client
                 .clusters()
-                .wait_online(&id, &api.poll, deadline, &cancel)
+                .wait_online(&id, &api.poll, deadline, &ctx.cancel)
                 .await
         } else {
             Ok(online)
@@ -1650,43 +1608,30 @@ impl Resource for DatabaseClusterResource {
                 ),
             );
         }
-        Some((
-            Value::Value(settled_state(&fallback)),
-            planned_private_state,
-        ))
+        Some(settled_state(&fallback))
     }
 
-    async fn update<'a>(
+    async fn update(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        planned_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let (Value::Value(prior_state), Value::Value(planned_state)) = (prior_state, planned_state)
-        else {
-            diags.root_err(
-                "Unexpected update request",
-                "Terraform sent no prior or planned state to update.",
-            );
-            return None;
-        };
-        let api = self.data.api(diags)?;
+        prior_state: ClusterModel,
+        planned_state: ClusterModel,
+        _config: &ClusterModel,
+    ) -> Option<ClusterModel> {
+        let api = ctx.api(diags)?;
         let id = text(&prior_state.id)?.to_string();
-        let deadline =
-            Instant::now() + timeout_for(&planned_state.timeouts, Operation::Update, TIMEOUTS);
         let step = Step {
             api: &api,
             id: id.clone(),
-            deadline,
+            deadline: ctx.deadline(),
+            cancel: &ctx.cancel,
             what: describe(&prior_state),
         };
         let changes = changes(&prior_state, &planned_state);
         let clusters = api.client.clusters();
         // Pools, topics and firewall changes on this cluster wait until the update is done.
-        let _turn = api.cluster_turn(&id).await;
+        let _turn = api.client.cluster_turn(&id).await;
 
         let long_running = async {
             if changes.resize {
@@ -1761,30 +1706,25 @@ impl Resource for DatabaseClusterResource {
         // state (keeping only its spellings), not the plan.
         let reference = if failed { &prior_state } else { &planned_state };
         let fallback = settled_state(if failed { &prior_state } else { &planned_state });
-        let mut state = self.read_back(diags, &api, &id, reference, fallback).await;
+        let mut state = read_back(diags, &api, &id, reference, fallback).await;
         state.timeouts = planned_state.timeouts.clone();
         state.backup_restore = planned_state.backup_restore.clone();
-        Some((Value::Value(state), planned_private_state))
+        Some(state)
     }
 
-    async fn destroy<'a>(
+    async fn delete(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        _planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
+        prior_state: ClusterModel,
     ) -> Option<()> {
-        let Value::Value(prior_state) = prior_state else {
-            return Some(());
-        };
         // Terraform older than 1.3 does not plan destroys through the provider.
         if refuse_if_protected(diags, &prior_state) {
             return None;
         }
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         let id = text(&prior_state.id)?.to_string();
-        let deadline =
-            Instant::now() + timeout_for(&prior_state.timeouts, Operation::Delete, TIMEOUTS);
+        let deadline = ctx.deadline();
         match api.client.clusters().delete(&id).await {
             Ok(()) => {}
             Err(error) if error.is_not_found() => return Some(()),
@@ -1796,11 +1736,10 @@ impl Resource for DatabaseClusterResource {
                 return None;
             }
         }
-        let cancel = stop_token();
         if let Err(error) = api
             .client
             .clusters()
-            .wait_deleted(&id, &api.poll, deadline, &cancel)
+            .wait_deleted(&id, &api.poll, deadline, &ctx.cancel)
             .await
         {
             diags.wait_err(
@@ -1815,24 +1754,22 @@ impl Resource for DatabaseClusterResource {
         Some(())
     }
 
-    async fn import<'a>(
+    async fn import(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let id = match import::parse_uuid(&id, "database cluster") {
+        id: &str,
+    ) -> Option<ClusterModel> {
+        let id = match import::parse_uuid(id, "database cluster") {
             Ok(id) => id,
             Err(message) => {
                 diags.root_err("Invalid import ID", message);
                 return None;
             }
         };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         match fetch(&api.client, &id).await {
-            Ok(Some(view)) => Some((
-                Value::Value(state_from_api(&view, &ClusterState::default())),
-                ValueEmpty::Null,
-            )),
+            Ok(Some(view)) => Some(state_from_api(&view, &ClusterModel::default())),
             Ok(None) => {
                 diags.root_err(
                     "Cannot import a database cluster that does not exist",
@@ -1848,12 +1785,12 @@ impl Resource for DatabaseClusterResource {
     }
 }
 
-fn is_protected(state: &ClusterState) -> bool {
+fn is_protected(state: &ClusterModel) -> bool {
     state.deletion_protection == Value::Value(true)
 }
 
 /// Reports an error and returns true when the cluster must not be deleted.
-fn refuse_if_protected(diags: &mut Diagnostics, state: &ClusterState) -> bool {
+fn refuse_if_protected(diags: &mut Diagnostics, state: &ClusterModel) -> bool {
     if !is_protected(state) {
         return false;
     }
@@ -1934,8 +1871,8 @@ mod tests {
         }
     }
 
-    fn configured() -> ClusterState {
-        ClusterState {
+    fn configured() -> ClusterModel {
+        ClusterModel {
             name: s("backend"),
             engine: s("pg"),
             version: s("16"),
@@ -1948,7 +1885,7 @@ mod tests {
                 hour: s("02:00"),
             }),
             password: s("kept-secret"),
-            ..ClusterState::default()
+            ..ClusterModel::default()
         }
     }
 
@@ -1979,7 +1916,7 @@ mod tests {
 
     #[test]
     fn import_canonicalises_what_the_api_says() {
-        let state = state_from_api(&view(api_cluster()), &ClusterState::default());
+        let state = state_from_api(&view(api_cluster()), &ClusterModel::default());
         assert_eq!(state.region, s("nyc1"));
         assert_eq!(state.tags, Value::Value([s("prod")].into_iter().collect()));
         assert_eq!(
@@ -2087,7 +2024,7 @@ mod tests {
         assert_eq!(state.eviction_policy, s("allkeys_lru"));
     }
 
-    fn errors_for(config: ClusterState) -> Vec<String> {
+    fn errors_for(config: ClusterModel) -> Vec<String> {
         let mut diags = Diagnostics::default();
         validate_config(&mut diags, &config);
         diags
@@ -2097,7 +2034,7 @@ mod tests {
             .collect()
     }
 
-    type Breakage = Box<dyn Fn(&mut ClusterState)>;
+    type Breakage = Box<dyn Fn(&mut ClusterModel)>;
 
     #[test]
     fn validation_names_the_attribute() {
@@ -2159,7 +2096,7 @@ mod tests {
         assert!(errors_for(config).is_empty());
     }
 
-    fn prior() -> ClusterState {
+    fn prior() -> ClusterModel {
         let mut prior = state_from_api(&view(api_cluster()), &configured());
         prior.id = s("9cc10173-e9ea-4176-9dbc-a4cee4c4ff30");
         prior
@@ -2170,7 +2107,7 @@ mod tests {
         let prior = prior();
         let mut planned = prior.clone();
         planned.size = s("db-s-2vcpu-4gb");
-        let config = ClusterState {
+        let config = ClusterModel {
             storage_size_mib: Value::Null,
             ..planned.clone()
         };
@@ -2291,7 +2228,7 @@ mod tests {
         .unwrap()
     }
 
-    fn catalogue_errors(change: impl Fn(&mut ClusterState), scope: CatalogueScope) -> Vec<String> {
+    fn catalogue_errors(change: impl Fn(&mut ClusterModel), scope: CatalogueScope) -> Vec<String> {
         let mut planned = configured();
         planned.node_count = Value::Value(1);
         change(&mut planned);

@@ -5,31 +5,29 @@
 //! waits for the cluster to be online and rides out the "cluster busy / not ready" answers the
 //! API gives right after a cluster comes up, within the `create` timeout.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use crate::map;
+use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use crate::plugin::value::{self, Value};
+use crate::plugin::{AttributePath, Diagnostics};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeType, Block, Description, NestedBlock, Schema};
-use tf_provider::value::{self, Value, ValueEmpty};
-use tf_provider::{map, AttributePath, Diagnostics, Resource};
-use tokio::time::Instant;
 
 use crate::api::models::{Cluster, Connection, CreatePoolRequest, Pool, UpdatePoolRequest};
 use crate::api::wait::{poll_until, Poll, WaitError};
-use crate::api::{ApiError, Client};
+use crate::api::{ApiError, Client, ErrorKind};
 use crate::framework::attr as at;
+use crate::framework::context::{ApiContext, RequestContext};
 use crate::framework::diag::DiagExt;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::plan::other_cluster;
-use crate::framework::stop::stop_token;
+use crate::framework::resource::ManagedResource;
 use crate::framework::timeouts::{
-    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording,
-    Timeouts,
+    timeouts_block, validate_timeouts, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::values::{known, settled, text};
 use crate::framework::{import, plan, validate};
-use crate::provider::{ApiContext, ProviderData};
 
 use super::database_cluster::uri_with_password;
 use super::mutation::{change_cluster, get_parent_cluster};
@@ -53,7 +51,7 @@ const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
 
 /// The resource's state, field for field as in the schema.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PoolState {
+pub struct PoolModel {
     pub id: Value<String>,
     pub cluster_id: Value<String>,
     pub name: Value<String>,
@@ -97,7 +95,7 @@ fn non_empty(text: Option<&String>) -> Option<&str> {
 /// Builds the state from what the API says. `reference` is the plan (after create/update),
 /// the prior state (read), or empty (import): its spellings win where the API's value is
 /// equivalent, and its password is kept when the answer carries none.
-pub fn state_from_api(cluster_id: &str, pool: &Pool, reference: &PoolState) -> PoolState {
+pub fn state_from_api(cluster_id: &str, pool: &Pool, reference: &PoolModel) -> PoolModel {
     let cluster_id = spelled_like(cluster_id, &reference.cluster_id);
     let name = match &reference.name {
         Value::Value(wanted) if *wanted == pool.name => Value::Value(wanted.clone()),
@@ -116,7 +114,7 @@ pub fn state_from_api(cluster_id: &str, pool: &Pool, reference: &PoolState) -> P
         Some(uri) => Value::Value(uri_with_password(uri, secret)),
         None => settled(reference),
     };
-    PoolState {
+    PoolModel {
         id: Value::Value(pool_id(
             text(&cluster_id).unwrap_or_default(),
             text(&name).unwrap_or_default(),
@@ -142,7 +140,7 @@ pub fn state_from_api(cluster_id: &str, pool: &Pool, reference: &PoolState) -> P
 /// An apply must return exactly what the plan promised. Computed values the plan knew are
 /// therefore kept even when the API's answer differs (a concurrent change elsewhere); the next
 /// refresh reports such a difference as drift instead of failing this apply.
-fn conform_to_plan(mut state: PoolState, planned: &PoolState) -> PoolState {
+fn conform_to_plan(mut state: PoolModel, planned: &PoolModel) -> PoolModel {
     let keep = |actual: &mut Value<String>, promised: &Value<String>| {
         if promised.is_value() {
             *actual = promised.clone();
@@ -235,7 +233,7 @@ pub fn pool_schema() -> Schema {
 // Validation (configuration only, unknown values skipped)
 // ---------------------------------------------------------------------------------------------
 
-pub fn validate_config(diags: &mut Diagnostics, config: &PoolState) {
+pub fn validate_config(diags: &mut Diagnostics, config: &PoolModel) {
     validate::uuid(diags, at("cluster_id"), &config.cluster_id);
     validate::length_between(diags, at("name"), &config.name, 3, 60);
     if let Value::Value(name) = &config.name {
@@ -292,7 +290,7 @@ fn check_engine(diags: &mut Diagnostics, cluster: &Cluster) -> bool {
 
 /// The plan for a new pool: the configuration, the ID (known as soon as its parts are), and
 /// unknown connection details.
-pub fn plan_new(mut planned: PoolState) -> PoolState {
+pub fn plan_new(mut planned: PoolModel) -> PoolModel {
     planned.id = match (text(&planned.cluster_id), text(&planned.name)) {
         (Some(cluster_id), Some(name)) => Value::Value(pool_id(cluster_id, name)),
         _ => Value::Unknown,
@@ -314,7 +312,7 @@ pub fn plan_new(mut planned: PoolState) -> PoolState {
 ///
 /// Host and port never change in place. The URIs name the pool's user and embed its password,
 /// so they become unknown when `user` or `db_name` changes, and the password when `user` does.
-pub fn plan_existing(prior: &PoolState, planned: &mut PoolState) -> Vec<AttributePath> {
+pub fn plan_existing(prior: &PoolModel, planned: &mut PoolModel) -> Vec<AttributePath> {
     let mut replace = plan::Replacements::default();
     if other_cluster(&prior.cluster_id, &planned.cluster_id) {
         replace.add("cluster_id");
@@ -337,7 +335,7 @@ pub fn plan_existing(prior: &PoolState, planned: &mut PoolState) -> Vec<Attribut
 }
 
 /// Whether the update needs a `PUT` (a change of `timeouts` alone does not).
-fn needs_put(prior: &PoolState, planned: &PoolState) -> bool {
+fn needs_put(prior: &PoolModel, planned: &PoolModel) -> bool {
     prior.mode != planned.mode
         || prior.size != planned.size
         || prior.db_name != planned.db_name
@@ -357,7 +355,7 @@ async fn fetch(client: &Client, cluster_id: &str, name: &str) -> Result<Option<P
     }
 }
 
-fn describe(state: &PoolState) -> String {
+fn describe(state: &PoolModel) -> String {
     match (text(&state.name), text(&state.cluster_id)) {
         (Some(name), Some(cluster)) => format!("connection pool {name:?} of cluster {cluster}"),
         (Some(name), None) => format!("connection pool {name:?}"),
@@ -366,7 +364,7 @@ fn describe(state: &PoolState) -> String {
 }
 
 /// The `user` to send: `None` lets the pool use the inbound user.
-fn requested_user(state: &PoolState) -> Option<String> {
+fn requested_user(state: &PoolModel) -> Option<String> {
     text(&state.user).map(str::to_string)
 }
 
@@ -375,194 +373,121 @@ fn requested_user(state: &PoolState) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 
 /// The `dbaas_database_connection_pool` resource.
-#[derive(Debug, Clone)]
-pub struct DatabaseConnectionPoolResource {
-    data: Arc<ProviderData>,
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseConnectionPoolResource;
+
+/// Plan-time check of a known `cluster_id`: it must exist and run PostgreSQL. A cluster that
+/// cannot be read for another reason is left to the apply, which checks again.
+async fn check_cluster(ctx: &RequestContext, diags: &mut Diagnostics, cluster_id: &str) {
+    let Some(api) = ctx.api_if_configured() else {
+        return;
+    };
+    match get_parent_cluster(&api, cluster_id).await {
+        Ok(cluster) => {
+            check_engine(diags, &cluster);
+        }
+        Err(error) if error.is_not_found() => diags.err(
+            "Database cluster not found",
+            format!("`cluster_id` {cluster_id:?} names no database cluster this token can see."),
+            at("cluster_id"),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; the engine is checked at apply");
+        }
+    }
 }
 
-impl DatabaseConnectionPoolResource {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        Self { data }
-    }
-
-    /// Plan-time check of a known `cluster_id`: it must exist and run PostgreSQL. A cluster
-    /// that cannot be read for another reason is left to the apply, which checks again.
-    async fn check_cluster(&self, diags: &mut Diagnostics, cluster_id: &str) {
-        let Some(api) = self.data.api_if_configured() else {
-            return;
-        };
-        match get_parent_cluster(&api, cluster_id).await {
-            Ok(cluster) => {
-                check_engine(diags, &cluster);
-            }
-            Err(error) if error.is_not_found() => diags.err(
-                "Database cluster not found",
+/// After a failed `POST`: tells the practitioner how to adopt a pool that already exists
+/// under that name, or reports the API's answer.
+async fn report_create_failure(
+    diags: &mut Diagnostics,
+    api: &ApiContext,
+    planned: &PoolModel,
+    error: &WaitError,
+) {
+    let (Some(cluster_id), Some(name)) = (text(&planned.cluster_id), text(&planned.name)) else {
+        return;
+    };
+    let refused = match error {
+        WaitError::Api(api_error) if api_error.kind() == ErrorKind::Invalid => Some(api_error),
+        _ => None,
+    };
+    if let Some(api_error) = refused {
+        if let Ok(Some(_)) = fetch(&api.client, cluster_id, name).await {
+            diags.err(
+                "Connection pool already exists",
                 format!(
-                    "`cluster_id` {cluster_id:?} names no database cluster this token can see."
+                    "Cluster {cluster_id} already has a connection pool named {name:?} \
+                     ({api_error}). Terraform does not take over existing objects silently: \
+                     import it with `terraform import <address> {}`, or choose another `name`.",
+                    pool_id(cluster_id, name)
                 ),
-                at("cluster_id"),
-            ),
-            Err(error) => {
-                tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; the engine is checked at apply");
-            }
-        }
-    }
-
-    /// After a failed `POST`: tells the practitioner how to adopt a pool that already exists
-    /// under that name, or reports the API's answer.
-    async fn report_create_failure(
-        &self,
-        diags: &mut Diagnostics,
-        api: &ApiContext,
-        planned: &PoolState,
-        error: &WaitError,
-    ) {
-        let (Some(cluster_id), Some(name)) = (text(&planned.cluster_id), text(&planned.name))
-        else {
+                at("name"),
+            );
             return;
-        };
-        if let WaitError::Api(api_error @ ApiError::Invalid { .. }) = error {
-            if let Ok(Some(_)) = fetch(&api.client, cluster_id, name).await {
-                diags.err(
-                    "Connection pool already exists",
-                    format!(
-                        "Cluster {cluster_id} already has a connection pool named {name:?} \
-                         ({api_error}). Terraform does not take over existing objects silently: \
-                         import it with `terraform import <address> {}`, or choose another \
-                         `name`.",
-                        pool_id(cluster_id, name)
-                    ),
-                    at("name"),
-                );
-                return;
-            }
         }
-        diags.wait_err(format!("Could not create the {}", describe(planned)), error);
     }
+    diags.wait_err(format!("Could not create the {}", describe(planned)), error);
 }
 
 #[async_trait]
-impl Resource for DatabaseConnectionPoolResource {
-    type State<'a> = Value<PoolState>;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl ManagedResource for DatabaseConnectionPoolResource {
+    type Model = PoolModel;
+    const TYPE_NAME: &'static str = "dbaas_database_connection_pool";
+    const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(pool_schema())
+    fn schema(&self) -> Schema {
+        pool_schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Value::Value(config) = &config {
-            validate_config(diags, config);
-        }
-        Some(())
+    fn timeouts(model: &PoolModel) -> &Value<Timeouts> {
+        &model.timeouts
     }
 
-    async fn read<'a>(
+    async fn validate(&self, diags: &mut Diagnostics, config: &PoolModel) {
+        validate_config(diags, config);
+    }
+
+    async fn plan_create(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        state: Self::State<'a>,
-        private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Value::Value(state) = state else {
-            return Some((state, private_state));
-        };
-        let (Some(cluster_id), Some(name)) = (text(&state.cluster_id), text(&state.name)) else {
-            return Some((Value::Value(state), private_state));
-        };
-        let api = self.data.api(diags)?;
-        match fetch(&api.client, cluster_id, name).await {
-            Ok(Some(pool)) => {
-                let fresh = state_from_api(cluster_id, &pool, &state);
-                Some((Value::Value(fresh), private_state))
-            }
-            Ok(None) => {
-                tracing::info!(
-                    cluster = cluster_id,
-                    pool = name,
-                    "connection pool is gone; removing it from state"
-                );
-                Some((Value::Null, private_state))
-            }
-            Err(error) => {
-                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
-                None
-            }
+        proposed: PoolModel,
+        _config: &PoolModel,
+    ) -> Option<PoolModel> {
+        let planned = plan_new(proposed);
+        if let Some(cluster_id) = text(&planned.cluster_id) {
+            check_cluster(ctx, diags, cluster_id).await;
         }
+        Some(planned)
     }
 
-    async fn plan_create<'a>(
+    async fn plan_update(
         &self,
-        diags: &mut Diagnostics,
-        proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let planned = proposed_state.map(plan_new);
-        if let Value::Value(pool) = &planned {
-            if let Some(cluster_id) = text(&pool.cluster_id) {
-                self.check_cluster(diags, cluster_id).await;
-            }
-        }
-        Some((planned, ValueEmpty::Null))
-    }
-
-    async fn plan_update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        prior_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        let (Value::Value(prior), Value::Value(mut planned)) = (prior_state, proposed_state) else {
-            diags.root_err(
-                "Unexpected plan request",
-                "Terraform asked to plan an update without a prior or a proposed state. Please \
-                 report this as a bug in terraform-provider-dbaas.",
-            );
-            return None;
-        };
-        let replace = plan_existing(&prior, &mut planned);
-        Some((Value::Value(planned), prior_private_state, replace))
-    }
-
-    async fn plan_destroy<'a>(
-        &self,
+        _ctx: &RequestContext,
         _diags: &mut Diagnostics,
-        _prior_state: Self::State<'a>,
-        prior_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<Self::PrivateState<'a>> {
-        Some(prior_private_state)
+        prior: &PoolModel,
+        mut proposed: PoolModel,
+        _config: &PoolModel,
+    ) -> Option<(PoolModel, Vec<AttributePath>)> {
+        let replace = plan_existing(prior, &mut proposed);
+        Some((proposed, replace))
     }
 
-    async fn create<'a>(
+    async fn create(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        planned_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Value::Value(planned) = planned_state else {
-            diags.root_err(
-                "Unexpected create request",
-                "Terraform sent no planned state to create.",
-            );
-            return None;
-        };
-        let api = self.data.api(diags)?;
+        planned: PoolModel,
+        _config: &PoolModel,
+    ) -> Option<PoolModel> {
+        let api = ctx.api(diags)?;
         let cluster_id = text(&planned.cluster_id)?.to_string();
-        let deadline = Instant::now() + timeout_for(&planned.timeouts, Operation::Create, TIMEOUTS);
-
-        let cancel = stop_token();
+        let deadline = ctx.deadline();
         let cluster = match api
             .client
             .clusters()
-            .wait_online(&cluster_id, &api.poll, deadline, &cancel)
+            .wait_online(&cluster_id, &api.poll, deadline, &ctx.cancel)
             .await
         {
             Ok(cluster) => cluster,
@@ -600,8 +525,7 @@ impl Resource for DatabaseConnectionPoolResource {
         let pool = match created {
             Ok(pool) => pool,
             Err(error) => {
-                self.report_create_failure(diags, &api, &planned, &error)
-                    .await;
+                report_create_failure(diags, &api, &planned, &error).await;
                 return None;
             }
         };
@@ -622,35 +546,50 @@ impl Resource for DatabaseConnectionPoolResource {
                 ),
             }
         }
-        Some((
-            Value::Value(conform_to_plan(state, &planned)),
-            planned_private_state,
-        ))
+        Some(conform_to_plan(state, &planned))
     }
 
-    async fn update<'a>(
+    async fn read(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        planned_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let (Value::Value(prior), Value::Value(planned)) = (prior_state, planned_state) else {
-            diags.root_err(
-                "Unexpected update request",
-                "Terraform sent no prior or planned state to update.",
-            );
-            return None;
+        state: PoolModel,
+    ) -> Option<Option<PoolModel>> {
+        let (Some(cluster_id), Some(name)) = (text(&state.cluster_id), text(&state.name)) else {
+            return Some(Some(state));
         };
-        if !needs_put(&prior, &planned) {
-            return Some((Value::Value(planned), planned_private_state));
+        let api = ctx.api(diags)?;
+        match fetch(&api.client, cluster_id, name).await {
+            Ok(Some(pool)) => Some(Some(state_from_api(cluster_id, &pool, &state))),
+            Ok(None) => {
+                tracing::info!(
+                    cluster = cluster_id,
+                    pool = name,
+                    "connection pool is gone; removing it from state"
+                );
+                Some(None)
+            }
+            Err(error) => {
+                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
+                None
+            }
         }
-        let api = self.data.api(diags)?;
+    }
+
+    async fn update(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        prior: PoolModel,
+        planned: PoolModel,
+        _config: &PoolModel,
+    ) -> Option<PoolModel> {
+        if !needs_put(&prior, &planned) {
+            return Some(planned);
+        }
+        let api = ctx.api(diags)?;
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
-        let deadline = Instant::now() + timeout_for(&planned.timeouts, Operation::Update, TIMEOUTS);
         // The PUT takes the whole pool, so unchanged fields are sent as they are.
         let request = UpdatePoolRequest {
             mode: text(&planned.mode)?.to_string(),
@@ -662,7 +601,7 @@ impl Resource for DatabaseConnectionPoolResource {
         let updated = change_cluster(
             &api,
             &cluster_id,
-            deadline,
+            ctx.deadline(),
             "update connection pool",
             || pools.update(&name, &request),
         )
@@ -677,44 +616,39 @@ impl Resource for DatabaseConnectionPoolResource {
         match fetch(&api.client, &cluster_id, &name).await {
             Ok(Some(pool)) => {
                 let state = state_from_api(&cluster_id, &pool, reference);
-                let state = if updated.is_ok() {
+                Some(if updated.is_ok() {
                     conform_to_plan(state, &planned)
                 } else {
                     state
-                };
-                Some((Value::Value(state), planned_private_state))
+                })
             }
             Ok(None) => {
                 diags.root_err(
                     "Connection pool disappeared",
                     format!("The {} was not found after the update.", describe(&prior)),
                 );
-                Some((Value::Null, planned_private_state))
+                None
             }
             Err(error) => {
                 diags.api_err(
                     format!("Could not read the {} back", describe(&prior)),
                     &error,
                 );
-                Some((Value::Value(prior), planned_private_state))
+                Some(prior)
             }
         }
     }
 
-    async fn destroy<'a>(
+    async fn delete(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        _planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
+        prior: PoolModel,
     ) -> Option<()> {
-        let Value::Value(prior) = prior_state else {
-            return Some(());
-        };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
-        let deadline = Instant::now() + timeout_for(&prior.timeouts, Operation::Delete, TIMEOUTS);
+        let deadline = ctx.deadline();
         let pools = api.client.pools(&cluster_id);
         let deleted = change_cluster(
             &api,
@@ -735,8 +669,7 @@ impl Resource for DatabaseConnectionPoolResource {
         }
         // A replacement with the same name must not collide with the pool being removed, so
         // the delete ends only once the pool can no longer be read.
-        let cancel = stop_token();
-        let gone = poll_until(&api.poll, deadline, &cancel, true, || async {
+        let gone = poll_until(&api.poll, deadline, &ctx.cancel, true, || async {
             Ok(match fetch(&api.client, &cluster_id, &name).await? {
                 None => Poll::Ready(()),
                 Some(_) => Poll::Pending("still present".to_string()),
@@ -756,24 +689,22 @@ impl Resource for DatabaseConnectionPoolResource {
         Some(())
     }
 
-    async fn import<'a>(
+    async fn import(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let (cluster_id, name) = match import::parse_cluster_child(&id, "connection pool") {
+        id: &str,
+    ) -> Option<PoolModel> {
+        let (cluster_id, name) = match import::parse_cluster_child(id, "connection pool") {
             Ok(parts) => parts,
             Err(message) => {
                 diags.root_err("Invalid import ID", message);
                 return None;
             }
         };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         match fetch(&api.client, &cluster_id, &name).await {
-            Ok(Some(pool)) => Some((
-                Value::Value(state_from_api(&cluster_id, &pool, &PoolState::default())),
-                ValueEmpty::Null,
-            )),
+            Ok(Some(pool)) => Some(state_from_api(&cluster_id, &pool, &PoolModel::default())),
             Ok(None) => {
                 diags.root_err(
                     "Cannot import a connection pool that does not exist",
@@ -805,14 +736,14 @@ mod tests {
         Value::Value(text.to_string())
     }
 
-    fn configured() -> PoolState {
-        PoolState {
+    fn configured() -> PoolModel {
+        PoolModel {
             cluster_id: s(CLUSTER),
             name: s("backend-pool"),
             mode: s("transaction"),
             size: Value::Value(10),
             db_name: s("defaultdb"),
-            ..PoolState::default()
+            ..PoolModel::default()
         }
     }
 
@@ -840,7 +771,7 @@ mod tests {
         }
     }
 
-    fn errors_for(config: &PoolState) -> Vec<(String, String)> {
+    fn errors_for(config: &PoolModel) -> Vec<(String, String)> {
         let mut diags = Diagnostics::default();
         validate_config(&mut diags, config);
         diags
@@ -853,7 +784,7 @@ mod tests {
     #[test]
     fn a_valid_configuration_passes() {
         assert!(errors_for(&configured()).is_empty());
-        let with_user = PoolState {
+        let with_user = PoolModel {
             user: s("app"),
             mode: s("statement"),
             ..configured()
@@ -863,66 +794,66 @@ mod tests {
 
     #[test]
     fn bad_inputs_fail_naming_the_attribute() {
-        let cases: Vec<(&str, PoolState)> = vec![
+        let cases: Vec<(&str, PoolModel)> = vec![
             (
                 "cluster_id",
-                PoolState {
+                PoolModel {
                     cluster_id: s("not-a-uuid"),
                     ..configured()
                 },
             ),
             (
                 "name",
-                PoolState {
+                PoolModel {
                     name: s("ab"),
                     ..configured()
                 },
             ),
             (
                 "name",
-                PoolState {
+                PoolModel {
                     name: s(&"p".repeat(61)),
                     ..configured()
                 },
             ),
             (
                 "name",
-                PoolState {
+                PoolModel {
                     name: s("a,b,c"),
                     ..configured()
                 },
             ),
             (
                 "mode",
-                PoolState {
+                PoolModel {
                     mode: s("Session"),
                     ..configured()
                 },
             ),
             (
                 "mode",
-                PoolState {
+                PoolModel {
                     mode: s("pooled"),
                     ..configured()
                 },
             ),
             (
                 "size",
-                PoolState {
+                PoolModel {
                     size: Value::Value(0),
                     ..configured()
                 },
             ),
             (
                 "db_name",
-                PoolState {
+                PoolModel {
                     db_name: s(" "),
                     ..configured()
                 },
             ),
             (
                 "user",
-                PoolState {
+                PoolModel {
                     user: s(""),
                     ..configured()
                 },
@@ -942,14 +873,14 @@ mod tests {
 
     #[test]
     fn unknown_values_are_not_validated() {
-        let config = PoolState {
+        let config = PoolModel {
             cluster_id: Value::Unknown,
             name: Value::Unknown,
             mode: Value::Unknown,
             size: Value::Unknown,
             db_name: Value::Unknown,
             user: Value::Unknown,
-            ..PoolState::default()
+            ..PoolModel::default()
         };
         assert!(errors_for(&config).is_empty());
     }
@@ -962,15 +893,15 @@ mod tests {
         assert_eq!(planned.port, Value::Unknown);
         assert_eq!(planned.password, Value::Unknown);
         assert_eq!(planned.user, Value::Null, "an absent user stays absent");
-        let waiting = plan_new(PoolState {
+        let waiting = plan_new(PoolModel {
             cluster_id: Value::Unknown,
             ..configured()
         });
         assert_eq!(waiting.id, Value::Unknown);
     }
 
-    fn existing() -> PoolState {
-        PoolState {
+    fn existing() -> PoolModel {
+        PoolModel {
             id: s(&format!("{CLUSTER},backend-pool")),
             host: s("pool.db"),
             port: Value::Value(25061),
@@ -985,7 +916,7 @@ mod tests {
     #[test]
     fn size_and_mode_change_in_place_keeping_connection_details() {
         let prior = existing();
-        let mut planned = PoolState {
+        let mut planned = PoolModel {
             size: Value::Value(20),
             mode: s("session"),
             ..existing()
@@ -1000,7 +931,7 @@ mod tests {
     #[test]
     fn a_new_user_makes_credentials_unknown_but_not_the_host() {
         let prior = existing();
-        let mut planned = PoolState {
+        let mut planned = PoolModel {
             user: s("app"),
             ..existing()
         };
@@ -1011,7 +942,7 @@ mod tests {
         assert_eq!(planned.host, prior.host);
         assert_eq!(planned.port, prior.port);
 
-        let mut planned = PoolState {
+        let mut planned = PoolModel {
             db_name: s("other"),
             ..existing()
         };
@@ -1023,17 +954,17 @@ mod tests {
     #[test]
     fn identity_changes_replace_the_pool() {
         let prior = existing();
-        let mut renamed = PoolState {
+        let mut renamed = PoolModel {
             name: s("other-pool"),
             ..existing()
         };
         assert_eq!(plan_existing(&prior, &mut renamed), vec![at("name")]);
-        let mut moved = PoolState {
+        let mut moved = PoolModel {
             cluster_id: Value::Unknown,
             ..existing()
         };
         assert_eq!(plan_existing(&prior, &mut moved), vec![at("cluster_id")]);
-        let mut upper = PoolState {
+        let mut upper = PoolModel {
             cluster_id: s(&CLUSTER.to_ascii_uppercase()),
             ..existing()
         };
@@ -1079,14 +1010,14 @@ mod tests {
             state_from_api(CLUSTER, &fresh, &existing()).password,
             s("rotated")
         );
-        let imported = state_from_api(CLUSTER, &api_pool(), &PoolState::default());
+        let imported = state_from_api(CLUSTER, &api_pool(), &PoolModel::default());
         assert_eq!(imported.password, Value::Null);
         assert_eq!(imported.timeouts, Value::Null);
     }
 
     #[test]
     fn the_configured_spelling_of_the_cluster_id_is_kept() {
-        let reference = PoolState {
+        let reference = PoolModel {
             cluster_id: s(&CLUSTER.to_ascii_uppercase()),
             ..configured()
         };
@@ -1147,13 +1078,13 @@ mod tests {
         for name in ["cluster_id", "name", "mode", "size", "db_name"] {
             assert_eq!(
                 attributes[name].constraint,
-                tf_provider::schema::AttributeConstraint::Required,
+                crate::plugin::schema::AttributeConstraint::Required,
                 "{name}"
             );
         }
         assert_eq!(
             attributes["user"].constraint,
-            tf_provider::schema::AttributeConstraint::Optional
+            crate::plugin::schema::AttributeConstraint::Optional
         );
     }
 }

@@ -13,34 +13,33 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeType, Block, Description, NestedBlock, Schema};
-use tf_provider::value::{self, Value, ValueEmpty};
-use tf_provider::{map, AttributePath, Diagnostics, Resource};
-use tokio::time::Instant;
 
 use crate::api::models::FirewallRule;
 use crate::api::{ApiError, Client};
 use crate::framework::attr as at;
+use crate::framework::context::RequestContext;
 use crate::framework::diag::DiagExt;
 use crate::framework::import;
 use crate::framework::normalize::same_ignoring_case;
-use crate::framework::stop::stop_token;
+use crate::framework::plan::other_cluster;
+use crate::framework::resource::ManagedResource;
 use crate::framework::timeouts::{
-    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording,
-    Timeouts,
+    timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::validate::{self, uuid_regex};
-use crate::provider::ProviderData;
+use crate::map;
+use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use crate::plugin::value::{self, Value};
+use crate::plugin::{AttributePath, Diagnostics};
 
 use super::mutation::{change_cluster, get_parent_cluster};
 use super::schema_util::{computed, required};
-use crate::framework::plan::other_cluster;
 
 /// Rule types, in the API's spelling.
 pub const RULE_TYPES: [&str; 5] = ["ip_addr", "droplet", "k8s", "tag", "app"];
@@ -86,7 +85,7 @@ pub struct RuleDetail {
 /// `rule` is a set block, kept in a `Vec`: two blocks whose values are not known yet would
 /// compare equal and collapse in an ordered set, and the plan must keep every block.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FirewallState {
+pub struct FirewallModel {
     pub id: Value<String>,
     pub cluster_id: Value<String>,
     pub rule: Value<Vec<Value<RuleBlock>>>,
@@ -280,15 +279,15 @@ fn detail(rule: &Rule, remote: &FirewallRule) -> RuleDetail {
 pub fn state_from_api(
     cluster_id: &str,
     api: &[FirewallRule],
-    reference: &FirewallState,
-) -> FirewallState {
+    reference: &FirewallModel,
+) -> FirewallModel {
     let reference_rules = known_rules(&reference.rule).unwrap_or_default();
     let (rules, details) = rules_from_api(api, &reference_rules);
     let cluster_id = match &reference.cluster_id {
         Value::Value(wanted) if same_ignoring_case(wanted, cluster_id) => wanted.clone(),
         _ => cluster_id.to_string(),
     };
-    FirewallState {
+    FirewallModel {
         id: Value::Value(cluster_id.clone()),
         cluster_id: Value::Value(cluster_id),
         rule: Value::Value(rules.iter().map(Rule::block).collect()),
@@ -304,10 +303,10 @@ pub fn state_from_api(
 /// details of the ones the API reports. A rule the API did not keep is left out of the
 /// details, and the next refresh shows the difference as drift.
 pub fn state_after_apply(
-    planned: &FirewallState,
+    planned: &FirewallModel,
     cluster_id: &str,
     api: &[FirewallRule],
-) -> FirewallState {
+) -> FirewallModel {
     let planned_rules = known_rules(&planned.rule).unwrap_or_default();
     let (_, api_details) = rules_from_api(api, &planned_rules);
     let details = match &planned.rule_details {
@@ -320,7 +319,7 @@ pub fn state_after_apply(
             })
             .collect(),
     };
-    FirewallState {
+    FirewallModel {
         id: Value::Value(cluster_id.to_string()),
         cluster_id: planned.cluster_id.clone(),
         rule: Value::Value(planned_rules.iter().map(Rule::block).collect()),
@@ -409,7 +408,7 @@ pub fn firewall_schema() -> Schema {
 // Validation (configuration only, unknown values skipped)
 // ---------------------------------------------------------------------------------------------
 
-pub fn validate_config(diags: &mut Diagnostics, config: &FirewallState) {
+pub fn validate_config(diags: &mut Diagnostics, config: &FirewallModel) {
     validate::uuid(diags, at("cluster_id"), &config.cluster_id);
     if let Value::Value(blocks) = &config.rule {
         if blocks.is_empty() {
@@ -462,7 +461,7 @@ pub fn validate_config(diags: &mut Diagnostics, config: &FirewallState) {
 
 /// The plan for a new firewall: the configuration, the ID (the cluster's), and unknown
 /// details.
-pub fn plan_new(mut planned: FirewallState) -> FirewallState {
+pub fn plan_new(mut planned: FirewallModel) -> FirewallModel {
     planned.id = planned.cluster_id.clone();
     if planned.id.is_null() {
         planned.id = Value::Unknown;
@@ -473,7 +472,7 @@ pub fn plan_new(mut planned: FirewallState) -> FirewallState {
 
 /// Adjusts the plan for an existing firewall; returns the attributes that force replacement.
 /// The details stay known unless the rule set changes (or is not known yet).
-pub fn plan_existing(prior: &FirewallState, planned: &mut FirewallState) -> Vec<AttributePath> {
+pub fn plan_existing(prior: &FirewallModel, planned: &mut FirewallModel) -> Vec<AttributePath> {
     if other_cluster(&prior.cluster_id, &planned.cluster_id) {
         return vec![at("cluster_id")];
     }
@@ -535,190 +534,210 @@ fn list_rules(rules: &[Rule]) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// The `dbaas_database_firewall` resource.
-#[derive(Debug, Clone)]
-pub struct DatabaseFirewallResource {
-    data: Arc<ProviderData>,
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseFirewallResource;
+
+/// Plan-time check of a known `cluster_id`: a cluster that does not exist would otherwise be
+/// waited for until the create timeout.
+async fn check_cluster(ctx: &RequestContext, diags: &mut Diagnostics, cluster_id: &str) {
+    let Some(api) = ctx.api_if_configured() else {
+        return;
+    };
+    match get_parent_cluster(&api, cluster_id).await {
+        Ok(_) => {}
+        Err(error) if error.is_not_found() => diags.err(
+            "Database cluster not found",
+            format!("`cluster_id` {cluster_id:?} names no database cluster this token can see."),
+            at("cluster_id"),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; checked again at apply");
+        }
+    }
 }
 
-impl DatabaseFirewallResource {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        Self { data }
-    }
+/// Sends the planned rules and reads them back. A create refuses to take over rules that are
+/// not in the configuration. Returns the new state, or `None` when nothing was changed (the
+/// error is in `diags`). The deadline is the request's, which the framework derives from the
+/// `timeouts` limit of `operation`.
+async fn apply_rules(
+    ctx: &RequestContext,
+    diags: &mut Diagnostics,
+    planned: &FirewallModel,
+    operation: Operation,
+) -> Option<FirewallModel> {
+    let api = ctx.api(diags)?;
+    let cluster_id = planned.cluster_id.as_ref_option()?.clone();
+    let wanted = known_rules(&planned.rule)?;
+    let deadline = ctx.deadline();
 
-    /// Plan-time check of a known `cluster_id`: a cluster that does not exist would otherwise
-    /// be waited for until the create timeout.
-    async fn check_cluster(&self, diags: &mut Diagnostics, cluster_id: &str) {
-        let Some(api) = self.data.api_if_configured() else {
-            return;
-        };
-        match get_parent_cluster(&api, cluster_id).await {
-            Ok(_) => {}
-            Err(error) if error.is_not_found() => diags.err(
-                "Database cluster not found",
-                format!(
-                    "`cluster_id` {cluster_id:?} names no database cluster this token can see."
-                ),
-                at("cluster_id"),
-            ),
-            Err(error) => {
-                tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; checked again at apply");
-            }
-        }
-    }
-
-    /// Sends the planned rules and reads them back. `creating` refuses to take over rules
-    /// that are not in the configuration. Returns the new state, or `None` when nothing was
-    /// changed (the error is in `diags`).
-    async fn apply_rules(
-        &self,
-        diags: &mut Diagnostics,
-        planned: &FirewallState,
-        operation: Operation,
-    ) -> Option<FirewallState> {
-        let api = self.data.api(diags)?;
-        let cluster_id = planned.cluster_id.as_ref_option()?.clone();
-        let wanted = known_rules(&planned.rule)?;
-        let deadline = Instant::now() + timeout_for(&planned.timeouts, operation, TIMEOUTS);
-
-        if operation == Operation::Create {
-            let cancel = stop_token();
-            if let Err(error) = api
-                .client
-                .clusters()
-                .wait_online(&cluster_id, &api.poll, deadline, &cancel)
-                .await
-            {
-                diags.wait_err(
-                    format!("Database cluster {cluster_id} is not online, so its firewall cannot be set"),
-                    &error,
-                );
-                return None;
-            }
-        }
-        let current = match fetch(&api.client, &cluster_id).await {
-            Ok(Some(current)) => current,
-            Ok(None) => {
-                diags.err(
-                    "Database cluster not found",
-                    format!("Database cluster {cluster_id} does not exist (any more)."),
-                    at("cluster_id"),
-                );
-                return None;
-            }
-            Err(error) => {
-                diags.api_err(
-                    format!("Could not read the {}", describe(&cluster_id)),
-                    &error,
-                );
-                return None;
-            }
-        };
-        if operation == Operation::Create {
-            let (existing, _) = rules_from_api(&current, &wanted);
-            let foreign: Vec<Rule> = existing
-                .into_iter()
-                .filter(|rule| !wanted.contains(rule))
-                .collect();
-            if !foreign.is_empty() {
-                diags.err(
-                    "The cluster already has firewall rules",
-                    format!(
-                        "Database cluster {cluster_id} already trusts sources that this \
-                         configuration does not list: {}. This resource manages the whole rule \
-                         list and would remove them. To manage them with Terraform, import the \
-                         firewall (`terraform import <address> {cluster_id}`) and add the rules \
-                         you want to keep to the configuration.",
-                        list_rules(&foreign)
-                    ),
-                    at("cluster_id"),
-                );
-                return None;
-            }
-        }
-
-        let rules = rules_to_send(&wanted, &current);
-        let firewall = api.client.firewall(&cluster_id);
-        let sent = change_cluster(&api, &cluster_id, deadline, "set firewall rules", || {
-            firewall.put(&rules)
-        })
-        .await;
-        if let Err(error) = sent {
+    if operation == Operation::Create {
+        if let Err(error) = api
+            .client
+            .clusters()
+            .wait_online(&cluster_id, &api.poll, deadline, &ctx.cancel)
+            .await
+        {
             diags.wait_err(
-                format!("Could not set the rules of the {}", describe(&cluster_id)),
+                format!(
+                    "Database cluster {cluster_id} is not online, so its firewall cannot be set"
+                ),
                 &error,
             );
             return None;
         }
-        tracing::info!(cluster = %cluster_id, rules = rules.len(), "firewall rules set");
+    }
+    let current = match fetch(&api.client, &cluster_id).await {
+        Ok(Some(current)) => current,
+        Ok(None) => {
+            diags.err(
+                "Database cluster not found",
+                format!("Database cluster {cluster_id} does not exist (any more)."),
+                at("cluster_id"),
+            );
+            return None;
+        }
+        Err(error) => {
+            diags.api_err(
+                format!("Could not read the {}", describe(&cluster_id)),
+                &error,
+            );
+            return None;
+        }
+    };
+    if operation == Operation::Create {
+        let (existing, _) = rules_from_api(&current, &wanted);
+        let foreign: Vec<Rule> = existing
+            .into_iter()
+            .filter(|rule| !wanted.contains(rule))
+            .collect();
+        if !foreign.is_empty() {
+            diags.err(
+                "The cluster already has firewall rules",
+                format!(
+                    "Database cluster {cluster_id} already trusts sources that this \
+                     configuration does not list: {}. This resource manages the whole rule \
+                     list and would remove them. To manage them with Terraform, import the \
+                     firewall (`terraform import <address> {cluster_id}`) and add the rules \
+                     you want to keep to the configuration.",
+                    list_rules(&foreign)
+                ),
+                at("cluster_id"),
+            );
+            return None;
+        }
+    }
 
-        match fetch(&api.client, &cluster_id).await {
-            Ok(Some(now)) => Some(state_after_apply(planned, &cluster_id, &now)),
-            Ok(None) => {
-                diags.err(
-                    "Database cluster not found",
-                    format!(
-                        "Database cluster {cluster_id} disappeared while its firewall was set."
-                    ),
-                    at("cluster_id"),
-                );
-                None
-            }
-            Err(error) => {
-                // The rules are set; without the read-back only the server-assigned details
-                // are missing, and the next refresh fills them in.
-                diags.warn(
-                    "Firewall rules set but not read back",
-                    format!(
-                        "The rules of the {} were set, but reading them back failed: {error}",
-                        describe(&cluster_id)
-                    ),
-                    at("rule_details"),
-                );
-                Some(state_after_apply(planned, &cluster_id, &[]))
-            }
+    let rules = rules_to_send(&wanted, &current);
+    let firewall = api.client.firewall(&cluster_id);
+    let sent = change_cluster(&api, &cluster_id, deadline, "set firewall rules", || {
+        firewall.put(&rules)
+    })
+    .await;
+    if let Err(error) = sent {
+        diags.wait_err(
+            format!("Could not set the rules of the {}", describe(&cluster_id)),
+            &error,
+        );
+        return None;
+    }
+    tracing::info!(cluster = %cluster_id, rules = rules.len(), "firewall rules set");
+
+    match fetch(&api.client, &cluster_id).await {
+        Ok(Some(now)) => Some(state_after_apply(planned, &cluster_id, &now)),
+        Ok(None) => {
+            diags.err(
+                "Database cluster not found",
+                format!("Database cluster {cluster_id} disappeared while its firewall was set."),
+                at("cluster_id"),
+            );
+            None
+        }
+        Err(error) => {
+            // The rules are set; without the read-back only the server-assigned details are
+            // missing, and the next refresh fills them in.
+            diags.warn(
+                "Firewall rules set but not read back",
+                format!(
+                    "The rules of the {} were set, but reading them back failed: {error}",
+                    describe(&cluster_id)
+                ),
+                at("rule_details"),
+            );
+            Some(state_after_apply(planned, &cluster_id, &[]))
         }
     }
 }
 
 #[async_trait]
-impl Resource for DatabaseFirewallResource {
-    type State<'a> = Value<FirewallState>;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl ManagedResource for DatabaseFirewallResource {
+    type Model = FirewallModel;
+    const TYPE_NAME: &'static str = "dbaas_database_firewall";
+    const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(firewall_schema())
+    fn schema(&self) -> Schema {
+        firewall_schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Value::Value(config) = &config {
-            validate_config(diags, config);
-        }
-        Some(())
+    fn timeouts(model: &FirewallModel) -> &Value<Timeouts> {
+        &model.timeouts
     }
 
-    async fn read<'a>(
+    async fn validate(&self, diags: &mut Diagnostics, config: &FirewallModel) {
+        validate_config(diags, config);
+    }
+
+    async fn plan_create(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        state: Self::State<'a>,
-        private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Value::Value(state) = state else {
-            return Some((state, private_state));
-        };
+        proposed: FirewallModel,
+        _config: &FirewallModel,
+    ) -> Option<FirewallModel> {
+        let planned = plan_new(proposed);
+        if let Some(cluster_id) = planned.cluster_id.as_ref_option() {
+            check_cluster(ctx, diags, cluster_id).await;
+        }
+        Some(planned)
+    }
+
+    async fn plan_update(
+        &self,
+        _ctx: &RequestContext,
+        _diags: &mut Diagnostics,
+        prior: &FirewallModel,
+        mut proposed: FirewallModel,
+        _config: &FirewallModel,
+    ) -> Option<(FirewallModel, Vec<AttributePath>)> {
+        let replace = plan_existing(prior, &mut proposed);
+        Some((proposed, replace))
+    }
+
+    async fn create(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        planned: FirewallModel,
+        _config: &FirewallModel,
+    ) -> Option<FirewallModel> {
+        apply_rules(ctx, diags, &planned, Operation::Create).await
+    }
+
+    async fn read(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        state: FirewallModel,
+    ) -> Option<Option<FirewallModel>> {
         let Some(cluster_id) = state.cluster_id.as_ref_option().cloned() else {
-            return Some((Value::Value(state), private_state));
+            return Some(Some(state));
         };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         match fetch(&api.client, &cluster_id).await {
-            Ok(Some(rules)) => Some((
-                Value::Value(state_from_api(&cluster_id, &rules, &state)),
-                private_state,
-            )),
+            Ok(Some(rules)) => Some(Some(state_from_api(&cluster_id, &rules, &state))),
             Ok(None) => {
                 tracing::info!(cluster = %cluster_id, "database cluster is gone; removing its firewall from state");
-                Some((Value::Null, private_state))
+                Some(None)
             }
             Err(error) => {
                 diags.api_err(
@@ -730,120 +749,41 @@ impl Resource for DatabaseFirewallResource {
         }
     }
 
-    async fn plan_create<'a>(
+    async fn update(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let planned = proposed_state.map(plan_new);
-        if let Value::Value(firewall) = &planned {
-            if let Some(cluster_id) = firewall.cluster_id.as_ref_option() {
-                self.check_cluster(diags, cluster_id).await;
-            }
-        }
-        Some((planned, ValueEmpty::Null))
-    }
-
-    async fn plan_update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        prior_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        let (Value::Value(prior), Value::Value(mut planned)) = (prior_state, proposed_state) else {
-            diags.root_err(
-                "Unexpected plan request",
-                "Terraform asked to plan an update without a prior or a proposed state. Please \
-                 report this as a bug in terraform-provider-dbaas.",
-            );
-            return None;
-        };
-        let replace = plan_existing(&prior, &mut planned);
-        Some((Value::Value(planned), prior_private_state, replace))
-    }
-
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior_state: Self::State<'a>,
-        prior_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<Self::PrivateState<'a>> {
-        Some(prior_private_state)
-    }
-
-    async fn create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        planned_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Value::Value(planned) = planned_state else {
-            diags.root_err(
-                "Unexpected create request",
-                "Terraform sent no planned state to create.",
-            );
-            return None;
-        };
-        let state = self.apply_rules(diags, &planned, Operation::Create).await?;
-        Some((Value::Value(state), planned_private_state))
-    }
-
-    async fn update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        planned_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let (Value::Value(prior), Value::Value(planned)) = (prior_state, planned_state) else {
-            diags.root_err(
-                "Unexpected update request",
-                "Terraform sent no prior or planned state to update.",
-            );
-            return None;
-        };
+        prior: FirewallModel,
+        planned: FirewallModel,
+        _config: &FirewallModel,
+    ) -> Option<FirewallModel> {
         let unchanged = matches!(
             (known_rules(&prior.rule), known_rules(&planned.rule)),
             (Some(before), Some(after)) if rule_set(&before) == rule_set(&after)
         );
         if unchanged && planned.rule_details.is_value() {
-            return Some((Value::Value(planned), planned_private_state));
+            return Some(planned);
         }
-        match self.apply_rules(diags, &planned, Operation::Update).await {
-            Some(state) => Some((Value::Value(state), planned_private_state)),
+        match apply_rules(ctx, diags, &planned, Operation::Update).await {
+            Some(state) => Some(state),
             // Nothing was changed: the prior state is still the truth.
-            None => Some((Value::Value(prior), planned_private_state)),
+            None => Some(prior),
         }
     }
 
-    async fn destroy<'a>(
+    async fn delete(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        _planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
+        prior: FirewallModel,
     ) -> Option<()> {
-        let Value::Value(prior) = prior_state else {
-            return Some(());
-        };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         let cluster_id = prior.cluster_id.as_ref_option()?.clone();
-        let deadline = Instant::now() + timeout_for(&prior.timeouts, Operation::Delete, TIMEOUTS);
         let firewall = api.client.firewall(&cluster_id);
         let cleared = change_cluster(
             &api,
             &cluster_id,
-            deadline,
+            ctx.deadline(),
             "remove firewall rules",
             || async {
                 match firewall.put(&[]).await {
@@ -867,27 +807,25 @@ impl Resource for DatabaseFirewallResource {
         Some(())
     }
 
-    async fn import<'a>(
+    async fn import(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let cluster_id = match import::parse_uuid(&id, "database cluster") {
+        id: &str,
+    ) -> Option<FirewallModel> {
+        let cluster_id = match import::parse_uuid(id, "database cluster") {
             Ok(id) => id,
             Err(message) => {
                 diags.root_err("Invalid import ID", message);
                 return None;
             }
         };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         match fetch(&api.client, &cluster_id).await {
-            Ok(Some(rules)) => Some((
-                Value::Value(state_from_api(
-                    &cluster_id,
-                    &rules,
-                    &FirewallState::default(),
-                )),
-                ValueEmpty::Null,
+            Ok(Some(rules)) => Some(state_from_api(
+                &cluster_id,
+                &rules,
+                &FirewallModel::default(),
             )),
             Ok(None) => {
                 diags.root_err(
@@ -922,11 +860,11 @@ mod tests {
         Value::Value(RuleBlock { rule_type, value })
     }
 
-    fn configured(rules: &[(&str, &str)]) -> FirewallState {
-        FirewallState {
+    fn configured(rules: &[(&str, &str)]) -> FirewallModel {
+        FirewallModel {
             cluster_id: s(CLUSTER),
             rule: Value::Value(rules.iter().map(|(t, v)| block(s(t), s(v))).collect()),
-            ..FirewallState::default()
+            ..FirewallModel::default()
         }
     }
 
@@ -987,7 +925,7 @@ mod tests {
         assert!(!Rule::new("tag", "a").same_source(&Rule::new("droplet", "a")));
     }
 
-    fn summaries(config: &FirewallState) -> Vec<String> {
+    fn summaries(config: &FirewallModel) -> Vec<String> {
         let mut diags = Diagnostics::default();
         validate_config(&mut diags, config);
         diags.errors.iter().map(|d| d.summary.to_string()).collect()
@@ -996,10 +934,10 @@ mod tests {
     #[test]
     fn bad_inputs_fail_naming_the_attribute() {
         assert!(summaries(&configured(&[("ip_addr", "10.0.0.0/24"), ("tag", "web")])).is_empty());
-        let cases: Vec<(&str, FirewallState)> = vec![
+        let cases: Vec<(&str, FirewallModel)> = vec![
             (
                 "Invalid cluster_id",
-                FirewallState {
+                FirewallModel {
                     cluster_id: s("cluster-1"),
                     ..configured(&[("tag", "web")])
                 },
@@ -1025,16 +963,16 @@ mod tests {
 
     #[test]
     fn unknown_values_are_not_validated() {
-        let config = FirewallState {
+        let config = FirewallModel {
             cluster_id: Value::Unknown,
             rule: Value::Value(vec![
                 block(s("ip_addr"), Value::Unknown),
                 block(Value::Unknown, s("whatever")),
             ]),
-            ..FirewallState::default()
+            ..FirewallModel::default()
         };
         assert!(summaries(&config).is_empty());
-        let all_unknown = FirewallState {
+        let all_unknown = FirewallModel {
             rule: Value::Unknown,
             ..configured(&[])
         };
@@ -1043,7 +981,7 @@ mod tests {
 
     #[test]
     fn blocks_with_unknown_values_are_all_kept_in_the_plan() {
-        let config = FirewallState {
+        let config = FirewallModel {
             rule: Value::Value(vec![
                 block(s("ip_addr"), Value::Unknown),
                 block(s("ip_addr"), Value::Unknown),
@@ -1056,7 +994,7 @@ mod tests {
         assert_eq!(planned.rule_details, Value::Unknown);
     }
 
-    fn existing() -> FirewallState {
+    fn existing() -> FirewallModel {
         state_from_api(
             CLUSTER,
             &[
@@ -1074,7 +1012,7 @@ mod tests {
     #[test]
     fn details_stay_known_while_the_rules_do_not_change() {
         let prior = existing();
-        let mut planned = FirewallState {
+        let mut planned = FirewallModel {
             rule: Value::Value(vec![
                 block(s("tag"), s("web")),
                 block(s("ip_addr"), s("10.0.0.0/24")),
@@ -1089,7 +1027,7 @@ mod tests {
         assert!(plan_existing(&prior, &mut added).is_empty());
         assert_eq!(added.rule_details, Value::Unknown);
 
-        let mut pending = FirewallState {
+        let mut pending = FirewallModel {
             rule: Value::Value(vec![block(s("tag"), Value::Unknown)]),
             ..prior.clone()
         };
@@ -1100,7 +1038,7 @@ mod tests {
     #[test]
     fn a_new_cluster_replaces_the_firewall() {
         let prior = existing();
-        let mut moved = FirewallState {
+        let mut moved = FirewallModel {
             cluster_id: Value::Unknown,
             ..prior.clone()
         };
@@ -1193,13 +1131,13 @@ mod tests {
         for (name, attribute) in &rule.attributes {
             assert_eq!(
                 attribute.constraint,
-                tf_provider::schema::AttributeConstraint::Required,
+                crate::plugin::schema::AttributeConstraint::Required,
                 "rule.{name}"
             );
         }
         assert_eq!(
             schema.block.attributes["rule_details"].constraint,
-            tf_provider::schema::AttributeConstraint::Computed
+            crate::plugin::schema::AttributeConstraint::Computed
         );
     }
 }

@@ -17,34 +17,35 @@
 //! Terraform compares planned and configured values exactly and encodes some numbers (`0.1`,
 //! anything beyond 64 bits) as decimal text.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use regex::Regex;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tf_provider::schema::{Attribute, AttributeType, Block, Description, NestedBlock, Schema};
-use tf_provider::value::{self, Value, ValueEmpty};
-use tf_provider::{map, AttributePath, Diagnostics, Resource};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::api::models::{CreateTopicRequest, Topic, TopicConfig, UpdateTopicRequest};
 use crate::api::wait::{poll_until, Poll, WaitError};
 use crate::api::ApiError;
 use crate::framework::attr as at;
+use crate::framework::context::{ApiContext, RequestContext};
 use crate::framework::diag::DiagExt;
-use crate::framework::stop::stop_token;
+use crate::framework::resource::ManagedResource;
 use crate::framework::timeouts::{
-    timeout_for, timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording,
-    Timeouts,
+    timeouts_block, validate_timeouts, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::validate::{self, path_name};
 use crate::framework::values::{settled, text};
 use crate::framework::{import, plan};
-use crate::provider::{ApiContext, ProviderData};
+use crate::map;
+use crate::plugin::schema::{Attribute, AttributeType, Block, Description, NestedBlock, Schema};
+use crate::plugin::value::{self, Value};
+use crate::plugin::{AttributePath, Diagnostics};
 
 use super::mutation::{change_cluster, get_parent_cluster};
 use super::schema_util::{computed, optional, optional_computed, required};
@@ -489,8 +490,8 @@ macro_rules! topic_settings {
         }
 
         impl ConfigBlock {
-            fn attributes() -> HashMap<String, Attribute> {
-                let mut attributes = HashMap::new();
+            fn attributes() -> BTreeMap<String, Attribute> {
+                let mut attributes = BTreeMap::new();
                 $(
                     let default: <$kind as Setting>::Api = ApiLiteral::into_api($default);
                     attributes.insert(
@@ -946,6 +947,7 @@ async fn wait_settled(
     api: &ApiContext,
     planned: &TopicModel,
     deadline: Instant,
+    cancel: &CancellationToken,
 ) -> Result<Topic, WaitError> {
     let (Some(cluster_id), Some(name)) = (text(&planned.cluster_id), text(&planned.name)) else {
         return Err(WaitError::Timeout {
@@ -954,8 +956,7 @@ async fn wait_settled(
         });
     };
     let topics = api.client.topics(cluster_id);
-    let cancel = stop_token();
-    poll_until(&api.poll, deadline, &cancel, false, || async {
+    poll_until(&api.poll, deadline, cancel, false, || async {
         match topics.get(name).await {
             Ok(topic) if topic.state.as_deref() == Some(ACTIVE) => {
                 if shows_layout(planned, &topic) {
@@ -983,10 +984,10 @@ async fn wait_deleted(
     cluster_id: &str,
     name: &str,
     deadline: Instant,
+    cancel: &CancellationToken,
 ) -> Result<(), WaitError> {
     let topics = api.client.topics(cluster_id);
-    let cancel = stop_token();
-    poll_until(&api.poll, deadline, &cancel, false, || async {
+    poll_until(&api.poll, deadline, cancel, false, || async {
         match topics.get(name).await {
             Ok(topic) => Ok(Poll::Pending(format!(
                 "still present (state {})",
@@ -1024,132 +1025,68 @@ fn report_unapplied(
 // ---------------------------------------------------------------------------------------------
 
 /// The `dbaas_database_kafka_topic` resource.
-#[derive(Debug, Clone)]
-pub struct DatabaseKafkaTopicResource {
-    data: Arc<ProviderData>,
-}
-
-impl DatabaseKafkaTopicResource {
-    pub fn new(data: Arc<ProviderData>) -> Self {
-        Self { data }
-    }
-}
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseKafkaTopicResource;
 
 #[async_trait]
-impl Resource for DatabaseKafkaTopicResource {
-    type State<'a> = Value<TopicModel>;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl ManagedResource for DatabaseKafkaTopicResource {
+    type Model = TopicModel;
+    const TYPE_NAME: &'static str = "dbaas_database_kafka_topic";
+    const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(topic_schema())
+    fn schema(&self) -> Schema {
+        topic_schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Value::Value(config) = &config {
-            validate_config(diags, config);
-        }
-        Some(())
+    fn timeouts(model: &TopicModel) -> &Value<Timeouts> {
+        &model.timeouts
     }
 
-    async fn read<'a>(
+    async fn validate(&self, diags: &mut Diagnostics, config: &TopicModel) {
+        validate_config(diags, config);
+    }
+
+    async fn plan_create(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        state: Self::State<'a>,
-        private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Value::Value(state) = state else {
-            return Some((state, private_state));
-        };
-        let (Some(cluster_id), Some(name)) = (text(&state.cluster_id), text(&state.name)) else {
-            return Some((Value::Value(state), private_state));
-        };
-        let api = self.data.api(diags)?;
-        match api.client.topics(cluster_id).get(name).await {
-            Ok(topic) => Some((Value::Value(state_from_api(&topic, &state)), private_state)),
-            Err(error) if error.is_not_found() => {
-                tracing::info!(cluster = %cluster_id, topic = %name, "Kafka topic is gone; removing it from state");
-                Some((Value::Null, private_state))
-            }
-            Err(error) => {
-                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
-                None
+        proposed: TopicModel,
+        _config: &TopicModel,
+    ) -> Option<TopicModel> {
+        let planned = plan_new(proposed);
+        if let (Some(cluster_id), Some(api)) = (text(&planned.cluster_id), ctx.api_if_configured())
+        {
+            if let Err(error) = check_kafka_cluster(diags, &api, cluster_id).await {
+                // Only a helpful early check: apply checks again.
+                tracing::warn!(%error, "could not check the topic's cluster at plan time");
             }
         }
+        Some(planned)
     }
 
-    async fn plan_create<'a>(
+    async fn plan_update(
         &self,
+        _ctx: &RequestContext,
         diags: &mut Diagnostics,
-        proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let planned = proposed_state.map(plan_new);
-        if let Value::Value(topic) = &planned {
-            if let (Some(cluster_id), Some(api)) =
-                (text(&topic.cluster_id), self.data.api_if_configured())
-            {
-                if let Err(error) = check_kafka_cluster(diags, &api, cluster_id).await {
-                    // Only a helpful early check: apply checks again.
-                    tracing::warn!(%error, "could not check the topic's cluster at plan time");
-                }
-            }
-        }
-        Some((planned, ValueEmpty::Null))
+        prior: &TopicModel,
+        mut proposed: TopicModel,
+        _config: &TopicModel,
+    ) -> Option<(TopicModel, Vec<AttributePath>)> {
+        let replace = plan_existing(diags, prior, &mut proposed);
+        Some((proposed, replace))
     }
 
-    async fn plan_update<'a>(
+    async fn create(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        prior_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        let (Value::Value(prior), Value::Value(mut planned)) = (prior_state, proposed_state) else {
-            diags.root_err(
-                "Unexpected plan request",
-                "Terraform asked to plan an update without a prior or a proposed state. Please \
-                 report this as a bug in terraform-provider-dbaas.",
-            );
-            return None;
-        };
-        let replace = plan_existing(diags, &prior, &mut planned);
-        Some((Value::Value(planned), prior_private_state, replace))
-    }
-
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior_state: Self::State<'a>,
-        prior_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<Self::PrivateState<'a>> {
-        Some(prior_private_state)
-    }
-
-    async fn create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        planned_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let Value::Value(planned) = planned_state else {
-            diags.root_err(
-                "Unexpected create request",
-                "Terraform sent no planned state to create.",
-            );
-            return None;
-        };
-        let api = self.data.api(diags)?;
+        planned: TopicModel,
+        _config: &TopicModel,
+    ) -> Option<TopicModel> {
+        let api = ctx.api(diags)?;
         let cluster_id = text(&planned.cluster_id)?.to_string();
         let name = text(&planned.name)?.to_string();
-        let deadline = Instant::now() + timeout_for(&planned.timeouts, Operation::Create, TIMEOUTS);
+        let deadline = ctx.deadline();
 
         match check_kafka_cluster(diags, &api, &cluster_id).await {
             Ok(true) => {}
@@ -1188,11 +1125,11 @@ impl Resource for DatabaseKafkaTopicResource {
         // (tainted when there is an error) and nothing is orphaned.
         let mut fallback = planned.clone();
         fallback.state = Value::Null;
-        match wait_settled(&api, &planned, deadline).await {
+        match wait_settled(&api, &planned, deadline, &ctx.cancel).await {
             Ok(topic) => {
                 let state = state_from_api(&topic, &planned);
                 report_unapplied(diags, "new topic", &planned, &state);
-                Some((Value::Value(state), planned_private_state))
+                Some(state)
             }
             Err(error) => {
                 diags.wait_err(
@@ -1210,31 +1147,46 @@ impl Resource for DatabaseKafkaTopicResource {
                 if let Ok(topic) = api.client.topics(&cluster_id).get(&name).await {
                     fallback = state_from_api(&topic, &planned);
                 }
-                Some((Value::Value(fallback), planned_private_state))
+                Some(fallback)
             }
         }
     }
 
-    async fn update<'a>(
+    async fn read(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        planned_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
-        planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let (Value::Value(prior), Value::Value(planned)) = (prior_state, planned_state) else {
-            diags.root_err(
-                "Unexpected update request",
-                "Terraform sent no prior or planned state to update.",
-            );
-            return None;
+        state: TopicModel,
+    ) -> Option<Option<TopicModel>> {
+        let (Some(cluster_id), Some(name)) = (text(&state.cluster_id), text(&state.name)) else {
+            return Some(Some(state));
         };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
+        match api.client.topics(cluster_id).get(name).await {
+            Ok(topic) => Some(Some(state_from_api(&topic, &state))),
+            Err(error) if error.is_not_found() => {
+                tracing::info!(cluster = %cluster_id, topic = %name, "Kafka topic is gone; removing it from state");
+                Some(None)
+            }
+            Err(error) => {
+                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
+                None
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        prior: TopicModel,
+        planned: TopicModel,
+        _config: &TopicModel,
+    ) -> Option<TopicModel> {
+        let api = ctx.api(diags)?;
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
-        let deadline = Instant::now() + timeout_for(&planned.timeouts, Operation::Update, TIMEOUTS);
+        let deadline = ctx.deadline();
         let topics = api.client.topics(&cluster_id);
 
         let config = managed(&planned.config).changes_from(prior.config.as_ref_option());
@@ -1247,7 +1199,7 @@ impl Resource for DatabaseKafkaTopicResource {
         };
         if request == UpdateTopicRequest::default() {
             // Only Terraform-side values (the timeouts, an empty config block) changed.
-            return Some((Value::Value(planned), planned_private_state));
+            return Some(planned);
         }
         let updated = change_cluster(&api, &cluster_id, deadline, "update Kafka topic", || {
             topics.update(&name, &request)
@@ -1256,17 +1208,16 @@ impl Resource for DatabaseKafkaTopicResource {
         if let Err(error) = updated {
             diags.wait_err(format!("Could not update the {}", describe(&prior)), &error);
             // The state must say what is true now, so it is read again rather than planned.
-            let state = match topics.get(&name).await {
+            return Some(match topics.get(&name).await {
                 Ok(topic) => state_from_api(&topic, &prior),
                 Err(_) => prior,
-            };
-            return Some((Value::Value(state), planned_private_state));
+            });
         }
-        match wait_settled(&api, &planned, deadline).await {
+        match wait_settled(&api, &planned, deadline, &ctx.cancel).await {
             Ok(topic) => {
                 let state = state_from_api(&topic, &planned);
                 report_unapplied(diags, "change", &planned, &state);
-                Some((Value::Value(state), planned_private_state))
+                Some(state)
             }
             Err(error) => {
                 diags.wait_err(
@@ -1276,29 +1227,24 @@ impl Resource for DatabaseKafkaTopicResource {
                     ),
                     &error,
                 );
-                let state = match topics.get(&name).await {
+                Some(match topics.get(&name).await {
                     Ok(topic) => state_from_api(&topic, &planned),
                     Err(_) => prior,
-                };
-                Some((Value::Value(state), planned_private_state))
+                })
             }
         }
     }
 
-    async fn destroy<'a>(
+    async fn delete(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        prior_state: Self::State<'a>,
-        _planned_private_state: Self::PrivateState<'a>,
-        _provider_meta_state: Self::ProviderMetaState<'a>,
+        prior: TopicModel,
     ) -> Option<()> {
-        let Value::Value(prior) = prior_state else {
-            return Some(());
-        };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
-        let deadline = Instant::now() + timeout_for(&prior.timeouts, Operation::Delete, TIMEOUTS);
+        let deadline = ctx.deadline();
         let topics = api.client.topics(&cluster_id);
         let deleted = change_cluster(&api, &cluster_id, deadline, "delete Kafka topic", || {
             topics.delete(&name)
@@ -1312,7 +1258,7 @@ impl Resource for DatabaseKafkaTopicResource {
                 return None;
             }
         }
-        if let Err(error) = wait_deleted(&api, &cluster_id, &name, deadline).await {
+        if let Err(error) = wait_deleted(&api, &cluster_id, &name, deadline, &ctx.cancel).await {
             diags.wait_err(
                 format!(
                     "The {} is being deleted but is not gone yet",
@@ -1325,29 +1271,27 @@ impl Resource for DatabaseKafkaTopicResource {
         Some(())
     }
 
-    async fn import<'a>(
+    async fn import(
         &self,
+        ctx: &RequestContext,
         diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        let (cluster_id, name) = match import::parse_cluster_child(&id, "topic") {
+        id: &str,
+    ) -> Option<TopicModel> {
+        let (cluster_id, name) = match import::parse_cluster_child(id, "topic") {
             Ok(parts) => parts,
             Err(message) => {
                 diags.root_err("Invalid import ID", message);
                 return None;
             }
         };
-        let api = self.data.api(diags)?;
+        let api = ctx.api(diags)?;
         let stub = TopicModel {
             cluster_id: Value::Value(cluster_id.clone()),
             name: Value::Value(name.clone()),
             ..TopicModel::default()
         };
         match api.client.topics(&cluster_id).get(&name).await {
-            Ok(topic) => Some((
-                Value::Value(state_from_api(&topic, &stub)),
-                ValueEmpty::Null,
-            )),
+            Ok(topic) => Some(state_from_api(&topic, &stub)),
             Err(error) if error.is_not_found() => {
                 diags.root_err(
                     "Cannot import a Kafka topic that does not exist",

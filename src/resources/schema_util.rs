@@ -1,6 +1,6 @@
 //! Short constructors for schema attributes, so schemas read as a list of names and meanings.
 
-use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Description};
+use crate::plugin::schema::{Attribute, AttributeConstraint, AttributeType, Description};
 
 fn attribute(
     attr_type: AttributeType,

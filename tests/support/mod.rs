@@ -16,6 +16,7 @@
 
 pub mod cluster;
 pub mod mock;
+pub mod signal;
 pub mod terraform;
 pub mod text;
 

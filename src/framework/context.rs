@@ -1,0 +1,137 @@
+//! What every request carries: the API context built by `configure`, the deadline from the
+//! resource's `timeouts` block and the cancellation Terraform asks for with `StopProvider`.
+
+use std::sync::{Arc, RwLock};
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::models::Options;
+use crate::api::wait::PollSchedule;
+use crate::api::{ApiError, Client};
+use crate::plugin::service::ClientCapabilities;
+use crate::plugin::Diagnostics;
+
+use super::diag::DiagExt;
+use super::stop::stop_token;
+
+/// Everything resources need to talk to the API.
+#[derive(Debug)]
+pub struct ApiContext {
+    pub client: Client,
+    pub poll: PollSchedule,
+    /// The options catalogue, fetched at most once per provider run (plan-time validation).
+    catalogue: tokio::sync::OnceCell<Arc<Options>>,
+}
+
+impl ApiContext {
+    pub fn new(client: Client, poll: PollSchedule) -> Self {
+        Self {
+            client,
+            poll,
+            catalogue: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The options catalogue (engines, regions, versions, layouts), fetched on first use and
+    /// shared by every resource for the rest of the run.
+    pub async fn catalogue(&self) -> Result<Arc<Options>, ApiError> {
+        self.catalogue
+            .get_or_try_init(|| async { self.client.options().await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+}
+
+/// Filled by `configure`, read by every request.
+#[derive(Debug, Default)]
+pub struct ProviderData {
+    api: RwLock<Option<Arc<ApiContext>>>,
+}
+
+impl ProviderData {
+    /// The configured API context, or an error diagnostic explaining why there is none.
+    pub fn api(&self, diags: &mut Diagnostics) -> Option<Arc<ApiContext>> {
+        let api = self.api_if_configured();
+        if api.is_none() {
+            diags.root_err(
+                "Provider not configured",
+                "The dbaas provider has no usable configuration yet. This happens when the \
+                 provider block depends on values that are only known after apply (for example a \
+                 token produced by another resource); apply those first, or set the token through \
+                 DBAAS_TOKEN.",
+            );
+        }
+        api
+    }
+
+    /// The configured API context, if there is one yet (plan-time checks that are merely
+    /// helpful use this and skip themselves when the provider is not configured).
+    pub fn api_if_configured(&self) -> Option<Arc<ApiContext>> {
+        self.api
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Installs an API context (configure, and tests and tools that bypass Terraform).
+    pub fn set_api(&self, api: ApiContext) {
+        *self
+            .api
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(api));
+    }
+}
+
+/// One request's context.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    data: Arc<ProviderData>,
+    /// When the operation must give up: from the `timeouts` block for create, update and
+    /// delete; `None` for requests without a time limit of their own.
+    pub deadline: Option<Instant>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+    pub client_capabilities: ClientCapabilities,
+}
+
+impl RequestContext {
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        Self {
+            data,
+            deadline: None,
+            cancel: stop_token(),
+            client_capabilities: ClientCapabilities::default(),
+        }
+    }
+
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    pub fn with_capabilities(mut self, capabilities: ClientCapabilities) -> Self {
+        self.client_capabilities = capabilities;
+        self
+    }
+
+    /// The API context, or an error diagnostic saying the provider is not configured.
+    pub fn api(&self, diags: &mut Diagnostics) -> Option<Arc<ApiContext>> {
+        self.data.api(diags)
+    }
+
+    /// The API context when the provider is configured (for checks that are merely helpful).
+    pub fn api_if_configured(&self) -> Option<Arc<ApiContext>> {
+        self.data.api_if_configured()
+    }
+
+    /// The deadline, or a far one for requests that have none (a read, a plan-time check).
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+            .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(24 * 60 * 60))
+    }
+
+    pub fn data(&self) -> &Arc<ProviderData> {
+        &self.data
+    }
+}

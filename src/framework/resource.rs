@@ -1,0 +1,537 @@
+//! The managed-resource adapter: a resource states its model, schema, validation, plan rules
+//! and API calls; this module owns everything around them — decoding and encoding values,
+//! the "unexpected request" guards, private state, the read and import tails, deadlines from
+//! the `timeouts` block, cancellation, and write-only attributes (never in plan or state).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::plugin::dynamic::Dynamic;
+use crate::plugin::schema::{IdentitySchema, Schema};
+use crate::plugin::service::{
+    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, ImportedResource, MoveRequest,
+    MoveResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, UpgradeStateRequest,
+    ValidateResourceRequest,
+};
+use crate::plugin::value::{from_dynamic, to_dynamic, Value};
+use crate::plugin::{json, AttributePath, Diagnostics};
+
+use super::context::{ProviderData, RequestContext};
+use super::diag::DiagExt;
+use super::timeouts::{timeout_for, Operation, TimeoutDefaults, Timeouts};
+use super::write_only;
+
+/// A managed resource type.
+#[async_trait]
+pub trait ManagedResource: Send + Sync + 'static {
+    /// The state, field for field as in the schema.
+    type Model: Serialize + DeserializeOwned + Clone + Send + Sync + 'static;
+
+    /// The full type name, e.g. `dbaas_database_cluster`.
+    const TYPE_NAME: &'static str;
+    /// Default time limits of the `timeouts` block.
+    const TIMEOUTS: TimeoutDefaults;
+
+    fn schema(&self) -> Schema;
+
+    /// The resource's identity (protocol 6.9), when it has one.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of an object in state.
+    fn identity(&self, _state: &Self::Model) -> Option<Dynamic> {
+        None
+    }
+
+    /// The model's `timeouts` block, so that the framework can set each request's deadline.
+    fn timeouts(model: &Self::Model) -> &Value<Timeouts>;
+
+    /// Checks the configuration; unknown values must be skipped.
+    async fn validate(&self, _diags: &mut Diagnostics, _config: &Self::Model) {}
+
+    /// The plan for a new object: `proposed` is the configuration with computed values
+    /// unknown. The default plans exactly that.
+    async fn plan_create(
+        &self,
+        _ctx: &RequestContext,
+        _diags: &mut Diagnostics,
+        proposed: Self::Model,
+        _config: &Self::Model,
+    ) -> Option<Self::Model> {
+        Some(proposed)
+    }
+
+    /// The plan for an existing object, and the attributes whose change forces replacement.
+    async fn plan_update(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        prior: &Self::Model,
+        proposed: Self::Model,
+        config: &Self::Model,
+    ) -> Option<(Self::Model, Vec<AttributePath>)>;
+
+    /// Checks before a destroy is planned (e.g. deletion protection).
+    async fn plan_destroy(&self, _diags: &mut Diagnostics, _prior: &Self::Model) {}
+
+    /// Creates the object. Returning the object together with an error keeps it in state
+    /// (tainted), which is how a create whose wait failed avoids orphaning it.
+    async fn create(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        planned: Self::Model,
+        config: &Self::Model,
+    ) -> Option<Self::Model>;
+
+    /// Reads the object: `Some(None)` when it is gone, `None` when reading failed.
+    async fn read(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        state: Self::Model,
+    ) -> Option<Option<Self::Model>>;
+
+    /// Updates the object in place. `None` leaves the prior state as it was.
+    async fn update(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        prior: Self::Model,
+        planned: Self::Model,
+        config: &Self::Model,
+    ) -> Option<Self::Model>;
+
+    /// Deletes the object and waits until it is gone. `None` keeps it in state.
+    async fn delete(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        prior: Self::Model,
+    ) -> Option<()>;
+
+    /// The state of an existing object named by an import ID.
+    async fn import(
+        &self,
+        ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        id: &str,
+    ) -> Option<Self::Model>;
+
+    /// A stored state of an older schema version (`raw` is its JSON). The default accepts
+    /// only the current version.
+    fn upgrade_state(&self, diags: &mut Diagnostics, version: i64, _raw: &[u8]) -> Option<Dynamic> {
+        diags.root_err(
+            "Unsupported state version",
+            format!(
+                "The state of this {} was written with schema version {version}, which this \
+                 version of the provider cannot read. Use the provider version that wrote it, \
+                 or remove the resource from state and import it again.",
+                Self::TYPE_NAME
+            ),
+        );
+        None
+    }
+
+    /// A state moved from another provider's resource type (`moved` blocks).
+    async fn move_state(
+        &self,
+        _ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        request: &MoveRequest,
+    ) -> Option<Self::Model> {
+        diags.root_err(
+            "Cannot move this resource here",
+            format!(
+                "{} does not accept state moved from {} ({}).",
+                Self::TYPE_NAME,
+                request.source_type_name,
+                request.source_provider_address
+            ),
+        );
+        None
+    }
+}
+
+/// A resource behind the protocol, with values as dynamic trees.
+#[async_trait]
+pub trait DynResource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn identity_schema(&self) -> Option<IdentitySchema>;
+    async fn validate(
+        &self,
+        data: Arc<ProviderData>,
+        request: ValidateResourceRequest,
+    ) -> Diagnostics;
+    async fn upgrade(&self, request: UpgradeStateRequest) -> (Option<Dynamic>, Diagnostics);
+    async fn read(&self, data: Arc<ProviderData>, request: ReadRequest) -> ReadResponse;
+    async fn plan(&self, data: Arc<ProviderData>, request: PlanRequest) -> PlanResponse;
+    async fn apply(&self, data: Arc<ProviderData>, request: ApplyRequest) -> ApplyResponse;
+    async fn import(&self, data: Arc<ProviderData>, request: ImportRequest) -> ImportResponse;
+    async fn move_state(&self, data: Arc<ProviderData>, request: MoveRequest) -> MoveResponse;
+}
+
+/// Wraps a [`ManagedResource`] for the protocol.
+pub struct Adapter<R: ManagedResource> {
+    resource: R,
+    schema: Schema,
+    write_only: Vec<Vec<String>>,
+}
+
+impl<R: ManagedResource> Adapter<R> {
+    pub fn new(resource: R) -> Self {
+        let schema = resource.schema();
+        let write_only = schema.block.write_only_paths();
+        Self {
+            resource,
+            schema,
+            write_only,
+        }
+    }
+
+    pub fn boxed(resource: R) -> Arc<dyn DynResource> {
+        Arc::new(Self::new(resource))
+    }
+
+    fn model(&self, value: Dynamic, what: &str, diags: &mut Diagnostics) -> Option<R::Model> {
+        match from_dynamic::<R::Model>(value) {
+            Ok(model) => Some(model),
+            Err(error) => {
+                diags.root_err(
+                    format!("Unreadable {what}"),
+                    format!(
+                        "The provider could not read the {what} of this {}: {error}. Please \
+                         report this as a bug in terraform-provider-dbaas.",
+                        R::TYPE_NAME
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The value for Terraform, with every write-only attribute null.
+    fn value(&self, model: &R::Model, what: &str, diags: &mut Diagnostics) -> Dynamic {
+        match to_dynamic(model) {
+            Ok(mut value) => {
+                for path in &self.write_only {
+                    write_only::set_null(&mut value, path);
+                }
+                value
+            }
+            Err(error) => {
+                diags.root_err(
+                    format!("Invalid {what}"),
+                    format!(
+                        "The provider could not encode the {what} of this {}: {error}. Please \
+                         report this as a bug in terraform-provider-dbaas.",
+                        R::TYPE_NAME
+                    ),
+                );
+                Dynamic::Null
+            }
+        }
+    }
+
+    fn context(&self, data: Arc<ProviderData>, model: &R::Model, op: Operation) -> RequestContext {
+        let limit = timeout_for(R::timeouts(model), op, R::TIMEOUTS);
+        RequestContext::new(data).with_deadline(Instant::now() + limit)
+    }
+
+    fn identity_of(&self, state: &Dynamic, model: Option<&R::Model>) -> Option<Dynamic> {
+        if state.is_null() {
+            return None;
+        }
+        model.and_then(|m| self.resource.identity(m))
+    }
+}
+
+fn unexpected(diags: &mut Diagnostics, request: &str, detail: &str) {
+    diags.root_err(
+        format!("Unexpected {request} request"),
+        format!("{detail} Please report this as a bug in terraform-provider-dbaas."),
+    );
+}
+
+#[async_trait]
+impl<R: ManagedResource> DynResource for Adapter<R> {
+    fn type_name(&self) -> &'static str {
+        R::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        self.schema.clone()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        self.resource.identity_schema()
+    }
+
+    async fn validate(
+        &self,
+        _data: Arc<ProviderData>,
+        request: ValidateResourceRequest,
+    ) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        if !request.client_capabilities.write_only_attributes_allowed {
+            write_only::refuse_unsupported(&mut diags, &request.config, &self.write_only);
+        }
+        if let Some(config) = self.model(request.config, "configuration", &mut diags) {
+            self.resource.validate(&mut diags, &config).await;
+        }
+        diags
+    }
+
+    async fn upgrade(&self, request: UpgradeStateRequest) -> (Option<Dynamic>, Diagnostics) {
+        let mut diags = Diagnostics::default();
+        if request.raw_json.is_empty() {
+            diags.root_err(
+                "Unsupported state format",
+                format!(
+                    "The state of this {} is in the flatmap format of Terraform 0.11, which this \
+                     provider never wrote. Remove it from state and import it again.",
+                    R::TYPE_NAME
+                ),
+            );
+            return (None, diags);
+        }
+        let upgraded = if request.version == self.schema.version {
+            match json::decode_lenient(&request.raw_json, &self.schema.value_type()) {
+                Ok(value) => Some(value),
+                Err(error) => {
+                    diags.root_err(
+                        "Unreadable state",
+                        format!(
+                            "The stored state of this {} could not be read: {error}.",
+                            R::TYPE_NAME
+                        ),
+                    );
+                    None
+                }
+            }
+        } else {
+            self.resource
+                .upgrade_state(&mut diags, request.version, &request.raw_json)
+        };
+        // Through the model and back, so the upgraded value has exactly the current shape.
+        let upgraded = upgraded
+            .and_then(|value| self.model(value, "stored state", &mut diags))
+            .map(|model| self.value(&model, "upgraded state", &mut diags));
+        (upgraded, diags)
+    }
+
+    async fn read(&self, data: Arc<ProviderData>, request: ReadRequest) -> ReadResponse {
+        let mut diags = Diagnostics::default();
+        if request.current_state.is_null() {
+            return ReadResponse {
+                private: request.private,
+                ..Default::default()
+            };
+        }
+        let current = request.current_state.clone();
+        let Some(state) = self.model(request.current_state, "state", &mut diags) else {
+            return ReadResponse {
+                new_state: current,
+                private: request.private,
+                diagnostics: diags,
+                ..Default::default()
+            };
+        };
+        let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
+        let (new_state, model) = match self.resource.read(&ctx, &mut diags, state).await {
+            Some(Some(model)) => (self.value(&model, "state", &mut diags), Some(model)),
+            Some(None) => (Dynamic::Null, None),
+            None => (current, None),
+        };
+        let new_identity = match &model {
+            Some(model) => self.identity_of(&new_state, Some(model)),
+            None if !new_state.is_null() => request.current_identity,
+            None => None,
+        };
+        ReadResponse {
+            new_state,
+            private: request.private,
+            new_identity,
+            diagnostics: diags,
+        }
+    }
+
+    async fn plan(&self, data: Arc<ProviderData>, request: PlanRequest) -> PlanResponse {
+        let mut diags = Diagnostics::default();
+        let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
+        let mut response = PlanResponse {
+            planned_private: request.prior_private.clone(),
+            ..Default::default()
+        };
+        match (
+            request.prior_state.is_null(),
+            request.proposed_new_state.is_null(),
+        ) {
+            (true, true) => unexpected(
+                &mut diags,
+                "plan",
+                "Terraform asked to plan a change from nothing to nothing.",
+            ),
+            (false, true) => {
+                if let Some(prior) = self.model(request.prior_state, "prior state", &mut diags) {
+                    self.resource.plan_destroy(&mut diags, &prior).await;
+                }
+                response.planned_state = Dynamic::Null;
+            }
+            (true, false) => {
+                let proposed = self.model(request.proposed_new_state, "proposed state", &mut diags);
+                let config = self.model(request.config, "configuration", &mut diags);
+                if let (Some(proposed), Some(config)) = (proposed, config) {
+                    if let Some(planned) = self
+                        .resource
+                        .plan_create(&ctx, &mut diags, proposed, &config)
+                        .await
+                    {
+                        response.planned_state = self.value(&planned, "plan", &mut diags);
+                        response.planned_identity =
+                            self.identity_of(&response.planned_state, Some(&planned));
+                    }
+                }
+                response.planned_private = Vec::new();
+            }
+            (false, false) => {
+                let prior = self.model(request.prior_state, "prior state", &mut diags);
+                let proposed = self.model(request.proposed_new_state, "proposed state", &mut diags);
+                let config = self.model(request.config, "configuration", &mut diags);
+                if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
+                    if let Some((planned, replace)) = self
+                        .resource
+                        .plan_update(&ctx, &mut diags, &prior, proposed, &config)
+                        .await
+                    {
+                        response.planned_state = self.value(&planned, "plan", &mut diags);
+                        response.requires_replace = replace;
+                        response.planned_identity = if response.requires_replace.is_empty() {
+                            self.identity_of(&response.planned_state, Some(&planned))
+                                .or(request.prior_identity)
+                        } else {
+                            None
+                        };
+                    }
+                }
+            }
+        }
+        response.diagnostics = diags;
+        response
+    }
+
+    async fn apply(&self, data: Arc<ProviderData>, request: ApplyRequest) -> ApplyResponse {
+        let mut diags = Diagnostics::default();
+        let mut response = ApplyResponse {
+            private: request.planned_private.clone(),
+            ..Default::default()
+        };
+        match (
+            request.prior_state.is_null(),
+            request.planned_state.is_null(),
+        ) {
+            (true, true) => unexpected(
+                &mut diags,
+                "apply",
+                "Terraform asked to apply a change from nothing to nothing.",
+            ),
+            (false, true) => {
+                let prior_value = request.prior_state.clone();
+                if let Some(prior) = self.model(request.prior_state, "prior state", &mut diags) {
+                    let ctx = self.context(data, &prior, Operation::Delete);
+                    let deleted = self.resource.delete(&ctx, &mut diags, prior).await;
+                    if deleted.is_none() || diags.has_errors() {
+                        // Still there (or not known to be gone): Terraform keeps it in state.
+                        response.new_state = prior_value;
+                        response.new_identity = request.planned_identity;
+                    }
+                } else {
+                    response.new_state = prior_value;
+                }
+            }
+            (true, false) => {
+                let planned = self.model(request.planned_state, "plan", &mut diags);
+                let config = self.model(request.config, "configuration", &mut diags);
+                if let (Some(planned), Some(config)) = (planned, config) {
+                    let ctx = self.context(data, &planned, Operation::Create);
+                    if let Some(created) = self
+                        .resource
+                        .create(&ctx, &mut diags, planned, &config)
+                        .await
+                    {
+                        response.new_state = self.value(&created, "new state", &mut diags);
+                        response.new_identity =
+                            self.identity_of(&response.new_state, Some(&created));
+                    }
+                }
+            }
+            (false, false) => {
+                let prior_value = request.prior_state.clone();
+                let prior = self.model(request.prior_state, "prior state", &mut diags);
+                let planned = self.model(request.planned_state, "plan", &mut diags);
+                let config = self.model(request.config, "configuration", &mut diags);
+                response.new_state = prior_value;
+                if let (Some(prior), Some(planned), Some(config)) = (prior, planned, config) {
+                    let ctx = self.context(data, &planned, Operation::Update);
+                    if let Some(updated) = self
+                        .resource
+                        .update(&ctx, &mut diags, prior, planned, &config)
+                        .await
+                    {
+                        response.new_state = self.value(&updated, "new state", &mut diags);
+                        response.new_identity =
+                            self.identity_of(&response.new_state, Some(&updated));
+                    }
+                }
+            }
+        }
+        response.diagnostics = diags;
+        response
+    }
+
+    async fn import(&self, data: Arc<ProviderData>, request: ImportRequest) -> ImportResponse {
+        let mut diags = Diagnostics::default();
+        let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
+        let mut imported = Vec::new();
+        if request.id.is_empty() {
+            diags.root_err(
+                "Import ID required",
+                format!(
+                    "Importing a {} needs an ID; see the resource's documentation for its form.",
+                    R::TYPE_NAME
+                ),
+            );
+        } else if let Some(model) = self.resource.import(&ctx, &mut diags, &request.id).await {
+            let state = self.value(&model, "imported state", &mut diags);
+            let identity = self.identity_of(&state, Some(&model));
+            imported.push(ImportedResource {
+                type_name: R::TYPE_NAME.to_string(),
+                state,
+                private: Vec::new(),
+                identity,
+            });
+        }
+        ImportResponse {
+            imported,
+            diagnostics: diags,
+        }
+    }
+
+    async fn move_state(&self, data: Arc<ProviderData>, request: MoveRequest) -> MoveResponse {
+        let mut diags = Diagnostics::default();
+        let ctx = RequestContext::new(data);
+        let mut response = MoveResponse::default();
+        if let Some(model) = self.resource.move_state(&ctx, &mut diags, &request).await {
+            response.target_state = self.value(&model, "moved state", &mut diags);
+            response.target_identity = self.identity_of(&response.target_state, Some(&model));
+        }
+        response.diagnostics = diags;
+        response
+    }
+}
