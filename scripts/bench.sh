@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark: builds the provider, the emulator and dbaas-bench in release mode, then runs
 # target/release/dbaas-bench, which measures on this machine
-#   - the provider's start-up time to the plugin handshake (median and p90 of 20 runs),
-#   - the release binary's size (and stripped size when `strip` exists),
+#   - the provider's start-up time to the plugin handshake line (`1|6|unix|<socket>|grpc|<cert>`;
+#     median and p90 of 30 runs) and its RSS at that moment, started as Terraform starts it
+#     (auto-mTLS with a P-521 client certificate the benchmark makes itself) and without a
+#     client certificate,
+#   - the release binary's size, and whether it is stripped (the release profile strips it),
 #   - plan / apply / refresh plan / destroy of 10, 100 and 300 clusters with the real Terraform
 #     CLI against dbaas-mock (2 s provisioning delay, Terraform's default parallelism): wall
 #     time, API requests (total, per cluster and by kind) and the provider's peak RSS.
@@ -22,10 +25,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 ensure_build_prerequisites
-# Optional for dbaas-bench, but without them the report lacks the stripped size and the
-# start-up with a client certificate (binutils also arrives with gcc).
-ensure_command strip binutils
-ensure_command openssl openssl
 select_terraform
 log "Terraform: $TERRAFORM_BIN (v$(terraform_version_of "$TERRAFORM_BIN")), $(cargo --version)"
 

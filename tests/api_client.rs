@@ -15,7 +15,7 @@ use dbaas::api::models::{
     CreateClusterRequest, CreatePoolRequest, CreateTopicRequest, FirewallRule,
     MaintenanceWindowRequest, ResizeRequest, TagResource, UpdatePoolRequest,
 };
-use dbaas::api::wait::{poll_until, Poll, PollSchedule, WaitError};
+use dbaas::api::wait::{conditions, poll_until, Poll, PollSchedule, WaitError};
 use dbaas::api::{ApiError, Client, ClientConfig, ErrorKind, RetryPolicy};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -1097,7 +1097,7 @@ async fn empty_ids_are_refused_before_any_request() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// poll_until and the cluster waits
+// poll_until and the waits
 // ---------------------------------------------------------------------------------------------
 
 fn fast_schedule() -> PollSchedule {
@@ -1193,7 +1193,13 @@ async fn a_wait_stops_when_cancelled_during_a_request() {
     });
     let result = client
         .clusters()
-        .wait_online("c1", &fast_schedule(), far_deadline(), &cancel)
+        .wait(
+            "c1",
+            conditions::online(),
+            &fast_schedule(),
+            far_deadline(),
+            &cancel,
+        )
         .await;
     assert!(matches!(result, Err(WaitError::Cancelled)), "{result:?}");
     assert_eq!(server.count("GET", "/v2/databases/c1"), 1);
@@ -1260,7 +1266,13 @@ async fn wait_online_treats_404_as_not_there_yet() {
     let cluster = server
         .client()
         .clusters()
-        .wait_online("c1", &fast_schedule(), far_deadline(), &cancel)
+        .wait(
+            "c1",
+            conditions::online(),
+            &fast_schedule(),
+            far_deadline(),
+            &cancel,
+        )
         .await
         .unwrap();
     assert!(cluster.is_online());
@@ -1285,7 +1297,13 @@ async fn wait_online_times_out_reporting_the_status_it_last_saw() {
     let error = server
         .client()
         .clusters()
-        .wait_online("c1", &fast_schedule(), deadline, &cancel)
+        .wait(
+            "c1",
+            conditions::online(),
+            &fast_schedule(),
+            deadline,
+            &cancel,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -1309,7 +1327,13 @@ async fn wait_deleted_ends_on_404() {
     server
         .client()
         .clusters()
-        .wait_deleted("c1", &fast_schedule(), far_deadline(), &cancel)
+        .wait(
+            "c1",
+            conditions::gone(),
+            &fast_schedule(),
+            far_deadline(),
+            &cancel,
+        )
         .await
         .unwrap();
     assert_eq!(server.count("GET", "/v2/databases/c1"), 2);
@@ -1347,9 +1371,9 @@ async fn concurrent_waiters_share_one_cluster_list_per_round() {
     let deadline = far_deadline();
     let clusters = client.clusters();
     let (a, b, c) = tokio::join!(
-        clusters.wait_online("a", &schedule, deadline, &cancel),
-        clusters.wait_online("b", &schedule, deadline, &cancel),
-        clusters.wait_online("c", &schedule, deadline, &cancel),
+        clusters.wait("a", conditions::online(), &schedule, deadline, &cancel),
+        clusters.wait("b", conditions::online(), &schedule, deadline, &cancel),
+        clusters.wait("c", conditions::online(), &schedule, deadline, &cancel),
     );
     for (id, result) in [("a", a), ("b", b), ("c", c)] {
         let cluster = result.unwrap();
@@ -1516,23 +1540,27 @@ fn the_public_futures_are_send() {
     assert_send(
         client
             .clusters()
-            .wait_online("c1", &schedule, deadline, &cancel),
+            .wait("c1", conditions::online(), &schedule, deadline, &cancel),
     );
+    assert_send(client.clusters().wait(
+        "c1",
+        conditions::online_and(|c| c.num_nodes == 3),
+        &schedule,
+        deadline,
+        &cancel,
+    ));
     assert_send(
         client
             .clusters()
-            .wait_until("c1", &schedule, deadline, &cancel, |c| c.num_nodes == 3),
+            .wait("c1", conditions::gone(), &schedule, deadline, &cancel),
     );
-    assert_send(
-        client
-            .clusters()
-            .wait_deleted("c1", &schedule, deadline, &cancel),
-    );
-    assert_send(
-        client
-            .topics("c1")
-            .wait_active("events", &schedule, deadline, &cancel),
-    );
+    assert_send(client.topics("c1").wait(
+        "events",
+        conditions::active_and(|_| true),
+        &schedule,
+        deadline,
+        &cancel,
+    ));
     assert_send(client.pools("c1").create(&CreatePoolRequest::default()));
     assert_send(client.tags().untag_resources("t", &[]));
     assert_send(poll_until(&schedule, deadline, &cancel, true, || async {

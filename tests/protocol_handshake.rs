@@ -13,7 +13,9 @@ use protocol_support::{
 };
 use rustls::pki_types::ServerName;
 
-async fn metadata(channel: tonic::transport::Channel) -> Result<pb::get_metadata::Response, tonic::Status> {
+async fn metadata(
+    channel: tonic::transport::Channel,
+) -> Result<pb::get_metadata::Response, tonic::Status> {
     let mut client = ProviderClient::new(channel);
     client
         .get_metadata(pb::get_metadata::Request {})
@@ -143,7 +145,9 @@ async fn only_the_pinned_client_certificate_gets_in() {
 
     let stranger = ClientIdentity::generate();
     assert!(
-        answered(&plugin, ClientTls::Present(Some(stranger))).await.is_err(),
+        answered(&plugin, ClientTls::Present(Some(stranger)))
+            .await
+            .is_err(),
         "a client presenting another certificate must be refused"
     );
     assert!(
@@ -333,4 +337,75 @@ async fn the_server_identity_is_fresh_for_every_process() {
     let second = Plugin::start(Options::mtls(identity));
     assert_ne!(first.handshake.cert_base64, second.handshake.cert_base64);
     assert_ne!(first.handshake.address, second.handshake.address);
+}
+
+#[tokio::test]
+async fn sigterm_ends_the_process_cleanly_and_removes_the_socket() {
+    let mut plugin = Plugin::start(Options::default());
+    let socket = plugin.handshake.address.clone();
+    // Serving first, so the signal handler is certainly installed.
+    metadata(plugin.channel().await).await.expect("GetMetadata");
+    plugin.signal(libc::SIGTERM);
+    let status = plugin
+        .wait_exit(Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "still running 5s after SIGTERM; stderr:\n{}",
+                plugin.stderr()
+            )
+        });
+    assert!(
+        status.success(),
+        "SIGTERM must end serving cleanly, got {status:?}; stderr:\n{}",
+        plugin.stderr()
+    );
+    assert!(
+        !socket.exists(),
+        "the socket file {socket:?} is left behind"
+    );
+}
+
+#[tokio::test]
+async fn sigint_does_not_kill_the_plugin() {
+    // Ctrl-C reaches the whole process group; Terraform handles it and sends StopProvider.
+    // A plugin that died here would lose track of objects being created.
+    let mut plugin = Plugin::start(Options::default());
+    let channel = plugin.channel().await;
+    metadata(channel.clone()).await.expect("GetMetadata");
+    plugin.signal(libc::SIGINT);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        plugin.is_running(),
+        "SIGINT ended the plugin; stderr:\n{}",
+        plugin.stderr()
+    );
+    metadata(channel)
+        .await
+        .expect("the plugin still answers after SIGINT");
+}
+
+#[tokio::test]
+async fn logs_never_reach_stdout_even_at_trace_level() {
+    // go-plugin reads stdout for the handshake; anything else there breaks the client.
+    let plugin = Plugin::start(Options::default().env("TF_LOG", "trace"));
+    assert_eq!(plugin.handshake.core_version, "1");
+    let mut client = ProviderClient::new(plugin.channel().await);
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema");
+    client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "dbaas_nope".to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("ValidateResourceConfig");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        plugin.stdout_after_handshake(),
+        "",
+        "the plugin wrote to stdout after its handshake"
+    );
 }

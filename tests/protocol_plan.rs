@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use dbaas::plugin::dynamic::Dynamic;
 use protocol_support::{
-    assert_no_errors, attribute_path, complete, decode, encode, errors, number, object,
-    only_error, path_of, pb, propose, show, string, Options, Plugin, ProviderClient, Schemas,
+    assert_no_errors, attribute_path, complete, decode, encode, errors, number, object, only_error,
+    path_of, pb, propose, show, string, Options, Plugin, ProviderClient, Schemas,
 };
 
 const CLUSTER: &str = "dbaas_database_cluster";
@@ -103,6 +103,27 @@ impl Session {
         (response, planned)
     }
 
+    /// Plans the destroy of `prior`: Terraform sends a null proposed state and configuration
+    /// (it does, since the provider asks for destroy plans with `plan_destroy`).
+    async fn plan_destroy(
+        &mut self,
+        type_name: &str,
+        prior: &Dynamic,
+    ) -> pb::plan_resource_change::Response {
+        let ty = self.schemas.resource_type(type_name);
+        self.client
+            .plan_resource_change(pb::plan_resource_change::Request {
+                type_name: type_name.to_string(),
+                prior_state: Some(encode(prior, &ty)),
+                proposed_new_state: Some(encode(&Dynamic::Null, &ty)),
+                config: Some(encode(&Dynamic::Null, &ty)),
+                ..Default::default()
+            })
+            .await
+            .expect("PlanResourceChange (destroy)")
+            .into_inner()
+    }
+
     async fn configure(&mut self, values: Dynamic) -> pb::configure_provider::Response {
         let config = complete(self.schemas.provider(), values);
         let ty = self.schemas.provider_type();
@@ -155,10 +176,15 @@ fn cluster_state(session: &Session) -> Dynamic {
             ("database", string("defaultdb")),
             ("user", string("doadmin")),
             ("password", string("pw")),
-            ("private_host", string("private-protocol-test.db.example.com")),
+            (
+                "private_host",
+                string("private-protocol-test.db.example.com"),
+            ),
             (
                 "private_uri",
-                string("postgresql://doadmin:pw@private-protocol-test.db.example.com:25060/defaultdb"),
+                string(
+                    "postgresql://doadmin:pw@private-protocol-test.db.example.com:25060/defaultdb",
+                ),
             ),
             (
                 "private_network_uuid",
@@ -189,7 +215,10 @@ async fn an_unknown_region_stays_unknown_and_computed_values_are_unknown_on_crea
         with(cluster_values(), &[("region", Dynamic::Unknown)]),
     );
     let (response, planned) = session.plan(CLUSTER, &Dynamic::Null, &config).await;
-    assert_no_errors(&response.diagnostics, "planning a cluster with an unknown region");
+    assert_no_errors(
+        &response.diagnostics,
+        "planning a cluster with an unknown region",
+    );
     assert!(response.requires_replace.is_empty());
     assert_eq!(
         attribute(&planned, "region"),
@@ -224,7 +253,12 @@ async fn shrinking_storage_is_a_plan_error_naming_storage_size_mib() {
     );
     let (response, _) = session.plan(CLUSTER, &prior, &config).await;
     let error = only_error(&response.diagnostics, "a storage shrink");
-    assert_eq!(path_of(error), "storage_size_mib", "{}", show(&response.diagnostics));
+    assert_eq!(
+        path_of(error),
+        "storage_size_mib",
+        "{}",
+        show(&response.diagnostics)
+    );
     assert!(
         error.detail.contains("20480") && error.detail.contains("10240"),
         "the error should say what the sizes are: {}",
@@ -236,7 +270,10 @@ async fn shrinking_storage_is_a_plan_error_naming_storage_size_mib() {
 async fn a_version_downgrade_is_a_plan_error_naming_version() {
     let mut session = session().await;
     let prior = cluster_state(&session);
-    let config = session.config(CLUSTER, with(cluster_values(), &[("version", string("15"))]));
+    let config = session.config(
+        CLUSTER,
+        with(cluster_values(), &[("version", string("15"))]),
+    );
     let (response, _) = session.plan(CLUSTER, &prior, &config).await;
     let error = only_error(&response.diagnostics, "a version downgrade");
     assert_eq!(path_of(error), "version", "{}", show(&response.diagnostics));
@@ -251,7 +288,10 @@ async fn growing_storage_and_upgrading_are_planned_in_place() {
         CLUSTER,
         with(
             cluster_values(),
-            &[("version", string("17")), ("storage_size_mib", number(30720))],
+            &[
+                ("version", string("17")),
+                ("storage_size_mib", number(30720)),
+            ],
         ),
     );
     let (response, planned) = session.plan(CLUSTER, &prior, &config).await;
@@ -293,6 +333,83 @@ async fn a_create_plan_survives_an_unreachable_api() {
     );
 }
 
+#[tokio::test]
+async fn deletion_protection_refuses_destroy_and_replace_plans() {
+    let mut session = session().await;
+    let unprotected = cluster_state(&session);
+    let response = session.plan_destroy(CLUSTER, &unprotected).await;
+    assert_no_errors(
+        &response.diagnostics,
+        "planning the destroy of an unprotected cluster",
+    );
+    let ty = session.schemas.resource_type(CLUSTER);
+    assert_eq!(
+        decode(response.planned_state.as_ref(), &ty),
+        Dynamic::Null,
+        "a destroy plans a null state"
+    );
+
+    let protected = with(
+        unprotected,
+        &[("deletion_protection", protocol_support::boolean(true))],
+    );
+    let response = session.plan_destroy(CLUSTER, &protected).await;
+    let error = only_error(&response.diagnostics, "destroying a protected cluster");
+    assert_eq!(
+        path_of(error),
+        "deletion_protection",
+        "{}",
+        show(&response.diagnostics)
+    );
+
+    // A replacement destroys the cluster too.
+    let renamed = session.config(
+        CLUSTER,
+        with(
+            cluster_values(),
+            &[
+                ("name", string("protocol-renamed")),
+                ("deletion_protection", protocol_support::boolean(true)),
+            ],
+        ),
+    );
+    let (response, _) = session.plan(CLUSTER, &protected, &renamed).await;
+    let error = only_error(&response.diagnostics, "replacing a protected cluster");
+    assert!(
+        error.summary.contains("protected"),
+        "{}",
+        show(&response.diagnostics)
+    );
+}
+
+#[tokio::test]
+async fn reading_a_data_source_unconfigured_says_the_provider_is_not_configured() {
+    let mut session = session().await;
+    let block = session.schemas.response.data_source_schemas["dbaas_database_ca"]
+        .block
+        .clone()
+        .expect("a block");
+    let ty = protocol_support::type_of_block(&block);
+    let config = complete(&block, object([("cluster_id", string(CLUSTER_ID))]));
+    let response = session
+        .client
+        .read_data_source(pb::read_data_source::Request {
+            type_name: "dbaas_database_ca".to_string(),
+            config: Some(encode(&config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("ReadDataSource")
+        .into_inner();
+    let error = only_error(&response.diagnostics, "an unconfigured data source read");
+    assert_eq!(
+        error.summary,
+        "Provider not configured",
+        "{}",
+        show(&response.diagnostics)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Connection pools
 // ---------------------------------------------------------------------------------------------
@@ -316,7 +433,10 @@ fn pool_state(session: &Session) -> Dynamic {
                 ("id", string(&format!("{CLUSTER_ID},pool-one"))),
                 ("host", string("pool.db.example.com")),
                 ("port", number(25061)),
-                ("uri", string("postgresql://doadmin:pw@pool.db.example.com:25061/pool-one")),
+                (
+                    "uri",
+                    string("postgresql://doadmin:pw@pool.db.example.com:25061/pool-one"),
+                ),
                 ("private_host", string("private-pool.db.example.com")),
                 (
                     "private_uri",
@@ -447,7 +567,12 @@ async fn a_bad_api_endpoint_is_an_error_on_api_endpoint() {
             .expect("ValidateProviderConfig")
             .into_inner();
         let error = only_error(&response.diagnostics, bad);
-        assert_eq!(path_of(error), "api_endpoint", "{}", show(&response.diagnostics));
+        assert_eq!(
+            path_of(error),
+            "api_endpoint",
+            "{}",
+            show(&response.diagnostics)
+        );
     }
     // The control: a good endpoint (and no token, which is only needed at configure time).
     let config = complete(

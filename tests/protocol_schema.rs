@@ -45,7 +45,10 @@ async fn the_schema_lists_every_resource_and_data_source_and_the_capabilities() 
     let schemas = Schemas::fetch(&mut client).await;
     let response = &schemas.response;
 
-    assert_eq!(names(response.resource_schemas.keys()), expected(&RESOURCES));
+    assert_eq!(
+        names(response.resource_schemas.keys()),
+        expected(&RESOURCES)
+    );
     assert_eq!(
         names(response.data_source_schemas.keys()),
         expected(&DATA_SOURCES)
@@ -57,13 +60,13 @@ async fn the_schema_lists_every_resource_and_data_source_and_the_capabilities() 
     );
     assert!(response.functions.is_empty());
 
-    let capabilities = response
-        .server_capabilities
-        .clone()
-        .expect("server capabilities");
+    let capabilities = response.server_capabilities.expect("server capabilities");
     assert!(capabilities.plan_destroy, "{capabilities:?}");
     assert!(capabilities.move_resource_state, "{capabilities:?}");
-    assert!(capabilities.get_provider_schema_optional, "{capabilities:?}");
+    assert!(
+        capabilities.get_provider_schema_optional,
+        "{capabilities:?}"
+    );
 
     // The provider block is there, and its secret is marked sensitive.
     let provider = schemas.provider();

@@ -214,7 +214,10 @@ impl Fixture {
             .diagnostics
     }
 
-    async fn plan_create(&mut self, config: &Dynamic) -> (pb::plan_resource_change::Response, Dynamic) {
+    async fn plan_create(
+        &mut self,
+        config: &Dynamic,
+    ) -> (pb::plan_resource_change::Response, Dynamic) {
         // Terraform ≥ 1.11 leaves the write-only value in the proposed state it sends; the
         // provider must take it out of what it plans.
         let proposed = propose(&self.block, &Dynamic::Null, config);
@@ -291,7 +294,11 @@ async fn the_schema_marks_the_secret_write_only() {
     assert!(secret.optional && !secret.computed && secret.sensitive);
     assert!(!attribute("seen").write_only);
     assert!(!attribute("id").write_only);
-    fixture.server.stop().await.expect("serve_with ends cleanly");
+    fixture
+        .server
+        .stop()
+        .await
+        .expect("serve_with ends cleanly");
 }
 
 #[tokio::test(flavor = "multi_thread")]

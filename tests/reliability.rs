@@ -268,9 +268,11 @@ struct Background {
 }
 
 /// Starts `terraform args…` in the workspace of `tf` with the same environment the harness
-/// gives its own runs (the harness runs commands to completion only). In its own process
-/// group when `own_group`, so that the whole group can be signalled like a terminal's Ctrl-C.
-fn spawn_terraform(tf: &Terraform, mock: &Mock, args: &[&str], own_group: bool) -> Background {
+/// gives its own runs (the harness runs commands to completion only). Always in a process group
+/// of its own: so that the group can be signalled like a terminal's Ctrl-C, and so that
+/// [`wait_for_exit`] can end every process of the run, Terraform's own children included (they
+/// hold the output pipes; one left running would block the test for good).
+fn spawn_terraform(tf: &Terraform, mock: &Mock, args: &[&str]) -> Background {
     let mut command = Command::new(tf.binary());
     command
         .args(args)
@@ -290,9 +292,7 @@ fn spawn_terraform(tf: &Terraform, mock: &Mock, args: &[&str], own_group: bool) 
         .env("CHECKPOINT_DISABLE", "1")
         .env("DBAAS_TOKEN", mock.token())
         .env("DBAAS_API_URL", mock.url());
-    if own_group {
-        command.process_group(0);
-    }
+    command.process_group(0);
     let mut child = command
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", tf.binary().display()));
@@ -323,26 +323,82 @@ fn capture(stream: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
     })
 }
 
-/// Sends SIGINT to `child`, or to the process group it leads when `group` (see
-/// [`spawn_terraform`]). The child must not have been waited for yet, so that its PID (and the
-/// group's ID) still belongs to it.
-fn interrupt(child: &mut Child, group: bool) {
-    let result = if group {
-        signal::send(Target::Group(child.id()), signal::SIGINT)
+/// Sends SIGINT to the process group of `child` (see [`spawn_terraform`]) when `group`, like a
+/// terminal's Ctrl-C, else to the Terraform CLI process alone (see [`terraform_cli_pid`]).
+/// The child must not have been waited for yet, so that its PID (and the group's ID) still
+/// belong to it. Returns a description of whom the signal went to.
+fn interrupt(child: &mut Child, group: bool) -> String {
+    let (result, whom) = if group {
+        (
+            signal::send(Target::Group(child.id()), signal::SIGINT),
+            format!("the process group {} of terraform", child.id()),
+        )
     } else {
-        signal::to_child(child, signal::SIGINT)
+        match terraform_cli_pid(child) {
+            pid if pid == child.id() => (
+                signal::to_child(child, signal::SIGINT),
+                format!("terraform alone (pid {pid})"),
+            ),
+            pid => (
+                signal::send(Target::Process(pid), signal::SIGINT),
+                format!(
+                    "terraform alone (pid {pid}, the CLI process under Terraform's panicwrap \
+                     wrapper {})",
+                    child.id()
+                ),
+            ),
+        }
     };
     if let Err(error) = result {
-        let whom = if group {
-            "the process group of terraform"
-        } else {
-            "terraform"
-        };
-        panic!("cannot send SIGINT to {whom} (pid {}): {error}", child.id());
+        panic!("cannot send SIGINT to {whom}: {error}");
     }
+    whom
 }
 
-/// Waits for the child to exit, up to `limit`; kills it after that.
+/// The process that runs the Terraform CLI started as `child`. Older Terraform (1.0.x among
+/// them) runs itself twice through panicwrap: the process we started only copies its child's
+/// output, watching for a panic, and ignores SIGINT by design (a terminal's Ctrl-C reaches the
+/// whole group anyway), while the CLI proper is that child, running the same executable.
+/// Newer Terraform is one process. Reads /proc; where that is not possible, `child` itself.
+fn terraform_cli_pid(child: &Child) -> u32 {
+    let exe = |pid: u32| fs::read_link(format!("/proc/{pid}/exe")).ok();
+    let mut pid = child.id();
+    // The chain is one wrapper deep; the bound only guards against a cycle of stale reads.
+    for _ in 0..4 {
+        let Some(own) = exe(pid) else { break };
+        match children_of(pid)
+            .into_iter()
+            .find(|&c| exe(c).as_ref() == Some(&own))
+        {
+            Some(inner) => pid = inner,
+            None => break,
+        }
+    }
+    pid
+}
+
+/// The PIDs whose parent is `parent`, from /proc/<pid>/stat (empty without /proc).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+            fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let (_, rest) = stat.rsplit_once(')')?;
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
+/// Waits for the child to exit, up to `limit`; after that kills its whole process group
+/// (Terraform, a panicwrap child, providers), so that no process keeps the output pipes open.
 fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
@@ -350,6 +406,8 @@ fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
             return Some(status);
         }
         if Instant::now() >= deadline {
+            // Before the wait: the group ID is the child's PID, which is ours until reaped.
+            let _ = signal::send(Target::Group(child.id()), signal::SIGKILL);
             let _ = child.kill();
             let _ = child.wait();
             return None;
@@ -375,7 +433,6 @@ fn interrupt_during_wait(group: bool, name: &str) {
         &tf,
         &mock,
         &["apply", "-no-color", "-input=false", "-auto-approve"],
-        group,
     );
 
     // The provider is in the wait once it has read the new cluster at least once.
@@ -411,18 +468,14 @@ fn interrupt_during_wait(group: bool, name: &str) {
     };
 
     let interrupted = Instant::now();
-    interrupt(&mut run.child, group);
+    let whom = interrupt(&mut run.child, group);
     let status = wait_for_exit(&mut run.child, INTERRUPT_EXIT_LIMIT);
     let took = interrupted.elapsed();
     let stdout = run.stdout.join().unwrap_or_default();
     let stderr = run.stderr.join().unwrap_or_default();
     println!(
-        "{}: terraform exited {:.2}s after SIGINT (requirement: within 2s)",
-        if group {
-            "SIGINT to the process group (Ctrl-C)"
-        } else {
-            "SIGINT to terraform alone"
-        },
+        "SIGINT to {whom}{}: terraform exited {:.2}s after SIGINT (requirement: within 2s)",
+        if group { " (Ctrl-C)" } else { "" },
         took.as_secs_f64()
     );
     let status = status.unwrap_or_else(|| {

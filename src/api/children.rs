@@ -136,7 +136,7 @@ impl Pools<'_> {
 }
 
 /// Kafka topic calls; see [`Client::topics`]. The wait for `active` is
-/// `Topics::wait_active`, in [`super::wait`].
+/// `Topics::wait` with `conditions::active_and`, in [`super::wait`].
 #[derive(Debug, Clone, Copy)]
 pub struct Topics<'a> {
     pub(crate) client: &'a Client,
@@ -169,7 +169,7 @@ impl Topics<'_> {
     /// Returns `None` when the API accepted the topic without describing it: it may answer
     /// `202 Accepted` with `{"message": "… topic is still provisioning"}` and no `topic`. The
     /// topic then exists (or soon will): read it back with [`Topics::get`] or wait for it with
-    /// `wait_active`, which treats 404 as "not there yet". An ambiguous failure is handled as
+    /// `wait` and `conditions::active_and`, which treats 404 as "not there yet". An ambiguous failure is handled as
     /// for clusters: the topic is read by name before the POST is ever sent again.
     pub async fn create(self, request: &CreateTopicRequest) -> Result<Option<Topic>, ApiError> {
         let post = Request::post(self.path(None)?).json(request)?;

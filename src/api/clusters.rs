@@ -1,5 +1,5 @@
 //! `client.clusters()`: database clusters and their cluster-level settings. The waits
-//! (`wait_online`, `wait_until`, `wait_deleted`) live in [`super::wait`].
+//! (`clusters().wait(id, conditions::online(), …)` and the like) live in [`super::wait`].
 
 use serde_json::{json, Map, Value};
 
@@ -82,7 +82,7 @@ impl Clusters<'_> {
     }
 
     /// `DELETE /v2/databases/{id}` → 204. The cluster disappears asynchronously; see
-    /// `wait_deleted`.
+    /// `wait` with `conditions::gone()`.
     pub async fn delete(self, id: &str) -> Result<(), ApiError> {
         self.client
             .execute(Request::delete(cluster_path(id, "")?))

@@ -1,48 +1,44 @@
-//! Waiting for a state: a cluster online or gone, a topic active.
+//! Waiting for a state: a cluster online or gone, a topic active or gone, a pool gone.
 //!
-//! [`poll_until`] is the one polling loop. Checks start after `schedule.first` (or at once) and
+//! There is one way to wait, after kube-runtime's `await_condition`: read one object on the
+//! shared [`PollSchedule`] until a [`Condition`] holds for it, within a deadline and a
+//! cancellation token ([`await_condition`]). The typed handlers expose it with the read that
+//! suits their object, and [`conditions`] holds the ready-made conditions:
+//!
+//! ```text
+//! client.clusters().wait(id, conditions::online_and(|c| c.num_nodes == 3), &schedule, deadline, &cancel)
+//! client.topics(cluster_id).wait(name, conditions::active_and(|t| …), &schedule, deadline, &cancel)
+//! client.pools(cluster_id).wait(name, conditions::gone(), &schedule, deadline, &cancel)
+//! ```
+//!
+//! Cluster waits read through one cluster-list watch per client, so that concurrent waiters
+//! share one list request per round (see `cluster_list.rs`).
+//!
+//! [`poll_until`] is the loop underneath. Checks start after `schedule.first` (or at once) and
 //! then at doubling intervals capped at `schedule.max_interval`. The deadline is a hard bound:
 //! no check starts at or after it and one in flight when it passes is abandoned. Cancellation
 //! is prompt: the token is watched while sleeping and while a check's request is in flight.
 //! Transient API errors (rate limits, 5xx, transport failures, already retried by the client)
 //! do not end a long wait; they become its last observed state and polling goes on.
-//!
-//! # One cluster list for many waiters
-//!
-//! Terraform creates many clusters at once, and each create waits for `online`. One `GET` per
-//! cluster per round would spend the rate-limit budget on nothing but waiting, so the cluster
-//! waits ([`Clusters::wait_until`] and [`Clusters::wait_online`]) share one cluster-list watch
-//! per [`Client`] (all clones included):
-//!
-//! - Every wait in progress is registered, and the watch keeps the latest `GET /v2/databases`
-//!   snapshot with the instant its request was *sent*.
-//! - Each waiter remembers when the newest data it has seen was requested (at first, when the
-//!   wait started). At each check it reuses the shared snapshot if that was requested strictly
-//!   later, so every check sees newer data than the one before, and never data older than the
-//!   call that started the wait (an `online` read before a resize began cannot end the wait).
-//!   Then there is no request at all.
-//! - Otherwise, if other waiters are registered, the waiter takes the fetch lock, looks again
-//!   (another waiter may just have fetched), and only then lists the clusters and publishes the
-//!   snapshot (errors included, so one failing list is not repeated by every waiter).
-//! - A waiter alone uses `GET /v2/databases/{id}`, which is cheaper than a list.
-//!
-//! Waiters on similar schedules therefore share one list per polling round, whatever their
-//! number. A cluster absent from the list reads like a 404 ("not found yet"). The snapshot
-//! holds connection secrets, so it is dropped as soon as the last waiter ends.
+
+mod cluster_list;
+pub mod conditions;
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
-use super::children::Topics;
+use self::cluster_list::ListWatcher;
+use super::children::{Pools, Topics};
 use super::clusters::Clusters;
 use super::error::HumanDuration;
-use super::models::{Cluster, Topic};
-use super::{ApiError, Client};
+use super::models::{Cluster, Pool, Topic};
+use super::{ApiError, Found};
+
+pub(crate) use self::cluster_list::ClusterListWatch;
 
 /// When to check: after `first`, then at doubling intervals up to `max_interval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,227 +204,114 @@ where
     }
 }
 
+/// What a wait waits for: a verdict on the object as last read (`None` while it cannot be
+/// read). Closures `Fn(Option<T>) -> Poll<O>` are conditions; [`conditions`] has the common ones.
+pub trait Condition<T> {
+    /// What the wait returns once the condition holds: the object, or `()` for [`conditions::gone`].
+    type Output;
+
+    /// `Ready` when the condition holds, else `Pending` with what was seen (a timeout reports
+    /// the last one).
+    fn check(&self, object: Option<T>) -> Poll<Self::Output>;
+}
+
+impl<T, O, F> Condition<T> for F
+where
+    F: Fn(Option<T>) -> Poll<O>,
+{
+    type Output = O;
+
+    fn check(&self, object: Option<T>) -> Poll<O> {
+        self(object)
+    }
+}
+
+/// Reads an object with `read` (`Ok(None)` when it cannot be found) until `condition` holds,
+/// on the timing and with the endings of [`poll_until`].
+pub async fn await_condition<T, C, F, Fut>(
+    schedule: &PollSchedule,
+    deadline: Instant,
+    cancel: &CancellationToken,
+    immediate: bool,
+    mut read: F,
+    condition: C,
+) -> Result<C::Output, WaitError>
+where
+    C: Condition<T>,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ApiError>>,
+{
+    let condition = &condition;
+    poll_until(schedule, deadline, cancel, immediate, move || {
+        let object = read();
+        async move { Ok(condition.check(object.await?)) }
+    })
+    .await
+}
+
 impl Clusters<'_> {
-    /// Waits until the cluster reports `online`. A 404 counts as "not found yet" (a new
-    /// cluster may not be readable at once) until the deadline. Concurrent waits on the same
-    /// client share one cluster list per round (see the module docs).
-    pub async fn wait_online(
+    /// Waits until `condition` holds for cluster `id`, e.g. [`conditions::online`]. A 404
+    /// reads as `None`. Concurrent waits on the same client share one cluster list per round
+    /// (see `cluster_list.rs`).
+    pub async fn wait<C: Condition<Cluster>>(
         self,
         id: &str,
+        condition: C,
         schedule: &PollSchedule,
         deadline: Instant,
         cancel: &CancellationToken,
-    ) -> Result<Cluster, WaitError> {
-        self.wait_until(id, schedule, deadline, cancel, Cluster::is_online)
-            .await
-    }
-
-    /// Waits until `ready` holds for the cluster, e.g. online *and* showing a requested size,
-    /// so that an `online` read before a resize has started is not taken for its end. 404s
-    /// and list sharing as for [`Clusters::wait_online`].
-    pub async fn wait_until(
-        self,
-        id: &str,
-        schedule: &PollSchedule,
-        deadline: Instant,
-        cancel: &CancellationToken,
-        ready: impl Fn(&Cluster) -> bool,
-    ) -> Result<Cluster, WaitError> {
-        let clusters = self;
-        let _registered = self.client.cluster_watch().register();
-        // When the newest data this waiter has seen was requested.
-        let seen_up_to = Mutex::new(Instant::now());
-        let (seen_up_to, ready) = (&seen_up_to, &ready);
-        poll_until(schedule, deadline, cancel, false, move || async move {
-            let since = *lock(seen_up_to);
-            let (observed, requested_at) = clusters.observe(id, since).await?;
-            *lock(seen_up_to) = requested_at;
-            Ok(match observed {
-                None => Poll::Pending("not found yet".to_string()),
-                Some(cluster) if ready(&cluster) => Poll::Ready(cluster),
-                Some(cluster) => Poll::Pending(match cluster.status.as_deref() {
-                    Some("online") => "online, but without the requested change yet".to_string(),
-                    Some(status) => status.to_string(),
-                    None => "no status reported".to_string(),
-                }),
-            })
-        })
+    ) -> Result<C::Output, WaitError> {
+        let watcher = ListWatcher::new(self, id);
+        await_condition(
+            schedule,
+            deadline,
+            cancel,
+            false,
+            || watcher.read(),
+            condition,
+        )
         .await
-    }
-
-    /// Waits until `GET /v2/databases/{id}` answers 404.
-    pub async fn wait_deleted(
-        self,
-        id: &str,
-        schedule: &PollSchedule,
-        deadline: Instant,
-        cancel: &CancellationToken,
-    ) -> Result<(), WaitError> {
-        poll_until(schedule, deadline, cancel, false, || async {
-            match self.get(id).await {
-                Ok(cluster) => Ok(Poll::Pending(format!(
-                    "still present (status {})",
-                    cluster.status.as_deref().unwrap_or("unknown")
-                ))),
-                Err(e) if e.is_not_found() => Ok(Poll::Ready(())),
-                Err(e) => Err(e),
-            }
-        })
-        .await
-    }
-
-    /// The cluster (`None` when it does not exist, yet) as of a read requested strictly after
-    /// `since`, and when that read was requested.
-    async fn observe(
-        self,
-        id: &str,
-        since: Instant,
-    ) -> Result<(Option<Cluster>, Instant), ApiError> {
-        let watch = self.client.cluster_watch();
-        if let Some(snapshot) = watch.newer_than(since) {
-            return snapshot.find(id);
-        }
-        if watch.waiters() <= 1 {
-            let requested_at = Instant::now();
-            return match self.get(id).await {
-                Ok(cluster) => Ok((Some(cluster), requested_at)),
-                Err(e) if e.is_not_found() => Ok((None, requested_at)),
-                Err(e) => Err(e),
-            };
-        }
-        let _fetching = watch.fetch.lock().await;
-        if let Some(snapshot) = watch.newer_than(since) {
-            return snapshot.find(id);
-        }
-        let sent_at = Instant::now();
-        let result = self.list(None).await;
-        let snapshot = Arc::new(Snapshot { sent_at, result });
-        watch.publish(Arc::clone(&snapshot));
-        snapshot.find(id)
     }
 }
 
 impl Topics<'_> {
-    /// Waits until the topic's state is `active`. A 404 counts as "not found yet": a topic
-    /// created with a 202 may take a moment to be readable.
-    pub async fn wait_active(
+    /// Waits until `condition` holds for topic `name`, e.g. [`conditions::active_and`]. A 404
+    /// reads as `None`.
+    pub async fn wait<C: Condition<Topic>>(
         self,
         name: &str,
+        condition: C,
         schedule: &PollSchedule,
         deadline: Instant,
         cancel: &CancellationToken,
-    ) -> Result<Topic, WaitError> {
-        poll_until(schedule, deadline, cancel, false, || async {
-            match self.get(name).await {
-                Ok(topic) if topic.state.as_deref() == Some("active") => Ok(Poll::Ready(topic)),
-                Ok(topic) => Ok(Poll::Pending(
-                    topic
-                        .state
-                        .unwrap_or_else(|| "no state reported".to_string()),
-                )),
-                Err(e) if e.is_not_found() => Ok(Poll::Pending("not found yet".to_string())),
-                Err(e) => Err(e),
-            }
-        })
-        .await
+    ) -> Result<C::Output, WaitError> {
+        let read = || async { self.get(name).await.found() };
+        await_condition(schedule, deadline, cancel, false, read, condition).await
     }
 }
 
-/// The cluster list shared by concurrent cluster waits (see the module docs).
-#[derive(Debug, Default)]
-pub(crate) struct ClusterListWatch {
-    state: Mutex<WatchState>,
-    /// Held while a list is being fetched, so that concurrent waiters fetch once.
-    fetch: tokio::sync::Mutex<()>,
-}
-
-#[derive(Debug, Default)]
-struct WatchState {
-    waiters: usize,
-    latest: Option<Arc<Snapshot>>,
-}
-
-#[derive(Debug)]
-struct Snapshot {
-    sent_at: Instant,
-    result: Result<Vec<Cluster>, ApiError>,
-}
-
-impl Snapshot {
-    /// The cluster `id` in this list (`None` if absent) and when the list was requested.
-    fn find(&self, id: &str) -> Result<(Option<Cluster>, Instant), ApiError> {
-        match &self.result {
-            Ok(clusters) => Ok((clusters.iter().find(|c| c.id == id).cloned(), self.sent_at)),
-            Err(e) => Err(e.clone()),
-        }
-    }
-}
-
-/// Locks a mutex guarding plain values, which are valid after any partial update.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl ClusterListWatch {
-    fn lock(&self) -> MutexGuard<'_, WatchState> {
-        lock(&self.state)
-    }
-
-    fn register(&self) -> Registration<'_> {
-        self.lock().waiters += 1;
-        Registration(self)
-    }
-
-    fn waiters(&self) -> usize {
-        self.lock().waiters
-    }
-
-    /// The latest snapshot, if its request was sent strictly after `since`.
-    fn newer_than(&self, since: Instant) -> Option<Arc<Snapshot>> {
-        self.lock()
-            .latest
-            .as_ref()
-            .filter(|s| s.sent_at > since)
-            .cloned()
-    }
-
-    fn publish(&self, snapshot: Arc<Snapshot>) {
-        let mut state = self.lock();
-        if state
-            .latest
-            .as_ref()
-            .map_or(true, |s| s.sent_at <= snapshot.sent_at)
-        {
-            state.latest = Some(snapshot);
-        }
-    }
-}
-
-/// A cluster wait in progress; the last one to end drops the snapshot.
-struct Registration<'a>(&'a ClusterListWatch);
-
-impl Drop for Registration<'_> {
-    fn drop(&mut self) {
-        let mut state = self.0.lock();
-        state.waiters = state.waiters.saturating_sub(1);
-        if state.waiters == 0 {
-            state.latest = None;
-        }
-    }
-}
-
-impl Client {
-    #[cfg(test)]
-    fn watch_state(&self) -> (usize, bool) {
-        let state = self.cluster_watch().lock();
-        (state.waiters, state.latest.is_some())
+impl Pools<'_> {
+    /// Waits until `condition` holds for pool `name` (pools have no lifecycle state, so in
+    /// practice [`conditions::gone`]). A 404 reads as `None`. The first check is made at once:
+    /// a pool has no `deleting` state and is usually gone by the time the `DELETE` is answered,
+    /// so waiting out the first interval would only slow every delete down.
+    pub async fn wait<C: Condition<Pool>>(
+        self,
+        name: &str,
+        condition: C,
+        schedule: &PollSchedule,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> Result<C::Output, WaitError> {
+        let read = || async { self.get(name).await.found() };
+        await_condition(schedule, deadline, cancel, true, read, condition).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ClientConfig;
+    use crate::api::{Client, ClientConfig};
 
     #[test]
     fn intervals_double_up_to_the_cap() {
@@ -474,60 +357,6 @@ mod tests {
         assert!(std::error::Error::source(&api).is_some());
     }
 
-    fn snapshot(sent_at: Instant, ids: &[&str]) -> Arc<Snapshot> {
-        let clusters = ids
-            .iter()
-            .map(|id| Cluster {
-                id: id.to_string(),
-                status: Some("online".into()),
-                ..Default::default()
-            })
-            .collect();
-        Arc::new(Snapshot {
-            sent_at,
-            result: Ok(clusters),
-        })
-    }
-
-    #[test]
-    fn snapshots_are_reused_only_when_newer_than_what_the_waiter_saw() {
-        let watch = ClusterListWatch::default();
-        let t0 = Instant::now();
-        let t1 = t0 + Duration::from_millis(10);
-        let registration = watch.register();
-        assert!(watch.newer_than(t0).is_none());
-        watch.publish(snapshot(t1, &["a"]));
-        let (found, requested_at) = watch.newer_than(t0).unwrap().find("a").unwrap();
-        assert_eq!(
-            (found.map(|c| c.id), requested_at),
-            (Some("a".to_string()), t1)
-        );
-        assert!(
-            watch.newer_than(t1).is_none(),
-            "a waiter that saw this list needs a newer one"
-        );
-        watch.publish(snapshot(t0, &["old"]));
-        let kept = watch.newer_than(t0).unwrap();
-        assert_eq!(kept.sent_at, t1, "an older list never replaces a newer one");
-        assert_eq!(kept.find("b").unwrap().0, None);
-        drop(registration);
-        assert!(
-            watch.newer_than(t0).is_none(),
-            "the last waiter drops the snapshot and its secrets"
-        );
-    }
-
-    #[test]
-    fn a_failed_list_is_shared_too() {
-        let error =
-            ApiError::from_status("GET", "/v2/databases", 503, "service_unavailable", "down");
-        let snapshot = Snapshot {
-            sent_at: Instant::now(),
-            result: Err(error.clone()),
-        };
-        assert_eq!(snapshot.find("a").unwrap_err(), error);
-    }
-
     #[tokio::test]
     async fn registrations_are_released_when_a_wait_is_dropped() {
         let client = Client::new(ClientConfig {
@@ -543,12 +372,13 @@ mod tests {
         };
         let deadline = Instant::now() + Duration::from_secs(7200);
         let clusters = client.clusters();
-        let mut wait = Box::pin(clusters.wait_online("a", &schedule, deadline, &cancel));
+        let mut wait =
+            Box::pin(clusters.wait("a", conditions::online(), &schedule, deadline, &cancel));
         assert!(tokio::time::timeout(Duration::from_millis(5), &mut wait)
             .await
             .is_err());
-        assert_eq!(client.watch_state(), (1, false));
+        assert_eq!(client.cluster_watch().state(), (1, false));
         drop(wait);
-        assert_eq!(client.watch_state(), (0, false));
+        assert_eq!(client.cluster_watch().state(), (0, false));
     }
 }

@@ -58,7 +58,8 @@ impl<D: DataSource> DataSourceAdapter<D> {
     }
 }
 
-fn model<T: DeserializeOwned>(
+/// Reads a configuration into its model, or reports why it could not (a provider bug).
+pub(super) fn config_model<T: DeserializeOwned>(
     type_name: &str,
     value: Dynamic,
     diags: &mut Diagnostics,
@@ -90,7 +91,7 @@ impl<D: DataSource> DynDataSource for DataSourceAdapter<D> {
 
     async fn validate(&self, config: Dynamic) -> Diagnostics {
         let mut diags = Diagnostics::default();
-        if let Some(config) = model::<D::Model>(D::TYPE_NAME, config, &mut diags) {
+        if let Some(config) = config_model::<D::Model>(D::TYPE_NAME, config, &mut diags) {
             self.0.validate(&mut diags, &config).await;
         }
         diags
@@ -102,7 +103,8 @@ impl<D: DataSource> DynDataSource for DataSourceAdapter<D> {
         request: ReadDataRequest,
     ) -> (Option<Dynamic>, Diagnostics) {
         let mut diags = Diagnostics::default();
-        let Some(config) = model::<D::Model>(D::TYPE_NAME, request.config, &mut diags) else {
+        let Some(config) = config_model::<D::Model>(D::TYPE_NAME, request.config, &mut diags)
+        else {
             return (None, diags);
         };
         let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);

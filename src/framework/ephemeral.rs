@@ -13,10 +13,11 @@ use crate::plugin::schema::Schema;
 use crate::plugin::service::{
     EphemeralPrivateRequest, OpenEphemeralRequest, OpenEphemeralResponse, RenewEphemeralResponse,
 };
-use crate::plugin::value::{from_dynamic, to_dynamic};
+use crate::plugin::value::to_dynamic;
 use crate::plugin::Diagnostics;
 
 use super::context::{ProviderData, RequestContext};
+use super::data_source::config_model;
 use super::diag::DiagExt;
 
 /// What `open` returns.
@@ -90,26 +91,6 @@ pub struct EphemeralAdapter<E: EphemeralResource>(pub E);
 impl<E: EphemeralResource> EphemeralAdapter<E> {
     pub fn boxed(resource: E) -> Arc<dyn DynEphemeral> {
         Arc::new(Self(resource))
-    }
-}
-
-fn config_model<T: DeserializeOwned>(
-    type_name: &str,
-    value: Dynamic,
-    diags: &mut Diagnostics,
-) -> Option<T> {
-    match from_dynamic(value) {
-        Ok(model) => Some(model),
-        Err(error) => {
-            diags.root_err(
-                "Unreadable configuration",
-                format!(
-                    "The provider could not read the configuration of this {type_name}: {error}. \
-                     Please report this as a bug in terraform-provider-dbaas."
-                ),
-            );
-            None
-        }
     }
 }
 

@@ -1,11 +1,11 @@
 //! Parsing of `terraform import` IDs, with errors that show the expected form.
 
-use super::validate::uuid_regex;
+use super::validate::is_uuid;
 
 /// An import ID that must be a single UUID (`what` names the object, e.g. "database cluster").
 pub fn parse_uuid(id: &str, what: &str) -> Result<String, String> {
     let id = id.trim();
-    if uuid_regex().is_match(id) {
+    if is_uuid(id) {
         Ok(id.to_ascii_lowercase())
     } else {
         Err(format!(

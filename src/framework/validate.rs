@@ -2,11 +2,8 @@
 //! null and unknown values (they are checked again once known), and reports an error that
 //! names the attribute and says what is allowed.
 
-use std::sync::OnceLock;
-
 use crate::plugin::value::Value;
 use crate::plugin::{AttributePath, Diagnostics};
-use regex::Regex;
 
 use super::diag::DiagExt;
 
@@ -129,16 +126,16 @@ pub fn length_between(
     }
 }
 
-/// The string must match `pattern`; `what` describes the expected form for the message.
+/// The string must pass `accept`; `what` describes the expected form for the message.
 pub fn matches(
     diags: &mut Diagnostics,
     path: AttributePath,
     value: &Value<String>,
-    pattern: &Regex,
+    accept: impl Fn(&str) -> bool,
     what: &str,
 ) {
     if let Value::Value(text) = value {
-        if !pattern.is_match(text) {
+        if !accept(text) {
             let name = path_name(&path);
             invalid(
                 diags,
@@ -149,12 +146,30 @@ pub fn matches(
     }
 }
 
-/// Lower-case canonical UUIDs, as the API issues them.
-pub fn uuid_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-            .expect("valid regex")
+// These checks are plain character tests rather than regular expressions: the patterns are
+// simple, and a regex engine with its Unicode tables would be most of a megabyte of the
+// provider binary.
+
+/// A UUID in its 8-4-4-4-12 hexadecimal form, in either case (the API issues lower case).
+pub fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Whether `text` has `min..=max` characters, all of them accepted by `allowed`.
+pub fn is_made_of(text: &str, min: usize, max: usize, allowed: impl Fn(char) -> bool) -> bool {
+    let len = text.chars().count();
+    (min..=max).contains(&len) && text.chars().all(allowed)
+}
+
+/// A tag as the API accepts it: 1 to 255 letters, digits, `:`, `-` and `_`.
+pub fn is_tag(text: &str) -> bool {
+    is_made_of(text, 1, 255, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_')
     })
 }
 
@@ -164,7 +179,7 @@ pub fn uuid(diags: &mut Diagnostics, path: AttributePath, value: &Value<String>)
         diags,
         path,
         value,
-        uuid_regex(),
+        is_uuid,
         "a UUID such as \"9cc10173-e9ea-4176-9dbc-a4cee4c4ff30\"",
     );
 }

@@ -25,6 +25,18 @@ impl CodecError {
         }
     }
 
+    /// A tuple value whose length is not the type's: both codecs, both directions.
+    pub fn tuple_length(required: usize, got: usize) -> CodecError {
+        CodecError::new(format!(
+            "a tuple of {required} elements is required, got {got}"
+        ))
+    }
+
+    /// An object attribute `name` that the object type lacks.
+    pub fn no_such_attribute(name: &str) -> CodecError {
+        CodecError::new("the type has no such attribute").in_attribute(name)
+    }
+
     /// The path of the failing value, e.g. `.maintenance_window[0].day` (empty for the root).
     pub fn path(&self) -> &str {
         &self.path

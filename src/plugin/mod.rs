@@ -16,6 +16,9 @@ pub mod service;
 pub mod tls;
 pub mod value;
 
+#[cfg(test)]
+mod test_support;
+
 pub use diagnostics::{AttributePath, AttributePathStep, Diagnostic, Diagnostics};
 pub use dynamic::{Dynamic, Number, Type};
 pub use value::{Value, ValueEmpty};

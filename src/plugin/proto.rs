@@ -10,44 +10,37 @@
 //! The lint allowances are for generated code only: keep hand-written code
 //! out of this module.
 
-/// Terraform plugin protocol 6.9 (package `tfplugin6`).
-#[allow(
-    clippy::all,
-    clippy::pedantic,
-    clippy::nursery,
-    missing_docs,
-    unreachable_pub,
-    unused_qualifications,
-    rustdoc::all
-)]
-pub mod tfplugin6 {
-    tonic::include_proto!("tfplugin6");
+/// A module around one generated package, with the lint allowances generated code needs; one
+/// list, so the packages cannot drift apart in what they allow.
+macro_rules! generated {
+    ($(#[$doc:meta])* $name:ident = $package:literal) => {
+        $(#[$doc])*
+        #[allow(
+            clippy::all,
+            clippy::pedantic,
+            clippy::nursery,
+            missing_docs,
+            unreachable_pub,
+            unused_qualifications,
+            rustdoc::all
+        )]
+        pub mod $name {
+            tonic::include_proto!($package);
+        }
+    };
 }
 
-/// go-plugin's controller, stdio and broker services (package `plugin`).
-#[allow(
-    clippy::all,
-    clippy::pedantic,
-    clippy::nursery,
-    missing_docs,
-    unreachable_pub,
-    unused_qualifications,
-    rustdoc::all
-)]
-pub mod go_plugin {
-    tonic::include_proto!("plugin");
+generated! {
+    /// Terraform plugin protocol 6.9 (package `tfplugin6`).
+    tfplugin6 = "tfplugin6"
 }
 
-/// gRPC health checking (package `grpc.health.v1`).
-#[allow(
-    clippy::all,
-    clippy::pedantic,
-    clippy::nursery,
-    missing_docs,
-    unreachable_pub,
-    unused_qualifications,
-    rustdoc::all
-)]
-pub mod health {
-    tonic::include_proto!("grpc.health.v1");
+generated! {
+    /// go-plugin's controller, stdio and broker services (package `plugin`).
+    go_plugin = "plugin"
+}
+
+generated! {
+    /// gRPC health checking (package `grpc.health.v1`).
+    health = "grpc.health.v1"
 }

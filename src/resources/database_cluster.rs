@@ -8,11 +8,9 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -21,7 +19,8 @@ use crate::api::models::{
     Autoscale, BackupRestore, Cluster, Connection, CreateClusterRequest, MaintenanceWindowRequest,
     MigrateRequest, Options, ResizeRequest, StorageAutoscale, TagResource,
 };
-use crate::api::{ApiError, Client, ErrorKind};
+use crate::api::wait::conditions;
+use crate::api::{ApiError, Client, ErrorKind, Found};
 use crate::framework::attr as at;
 use crate::framework::context::{ApiContext, RequestContext};
 use crate::framework::diag::DiagExt;
@@ -95,11 +94,6 @@ fn node_count_range(engine: Option<&str>) -> (i64, i64) {
         Some("opensearch") => (1, 15),
         _ => (1, 3),
     }
-}
-
-fn tag_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[a-zA-Z0-9:\-_]{1,255}$").expect("valid regex"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -573,7 +567,7 @@ pub fn validate_config(diags: &mut Diagnostics, config: &ClusterModel) {
                 diags,
                 at("tags"),
                 tag,
-                tag_regex(),
+                validate::is_tag,
                 "1 to 255 letters, digits, ':', '-' or '_'",
             );
         }
@@ -1106,10 +1100,8 @@ fn describe(cluster: &ClusterModel) -> String {
 
 /// Reads the cluster and the settings behind their own endpoints. `Ok(None)` when it is gone.
 pub async fn fetch(client: &Client, id: &str) -> Result<Option<ClusterView>, ApiError> {
-    let cluster = match client.clusters().get(id).await {
-        Ok(cluster) => cluster,
-        Err(error) if error.is_not_found() => return Ok(None),
-        Err(error) => return Err(error),
+    let Some(cluster) = client.clusters().get(id).await.found()? else {
+        return Ok(None);
     };
     fetch_settings(client, cluster).await.map(Some)
 }
@@ -1190,12 +1182,12 @@ impl Step<'_> {
             .api
             .client
             .clusters()
-            .wait_until(
+            .wait(
                 &self.id,
+                conditions::online_and(done),
                 &self.api.poll,
                 self.deadline,
                 self.cancel,
-                |cluster| cluster.is_online() && done(cluster),
             )
             .await
         {
@@ -1539,7 +1531,7 @@ impl ManagedResource for DatabaseClusterResource {
         let created_and_waiting = api
             .client
             .clusters()
-            .wait_online(&id, &api.poll, deadline, &ctx.cancel)
+            .wait(&id, conditions::online(), &api.poll, deadline, &ctx.cancel)
             .await;
         let online = match created_and_waiting {
             Ok(cluster) => cluster,
@@ -1579,7 +1571,7 @@ impl ManagedResource for DatabaseClusterResource {
         let latest = if settings.maintenance && !diags.has_errors() {
             api.client
                 .clusters()
-                .wait_online(&id, &api.poll, deadline, &ctx.cancel)
+                .wait(&id, conditions::online(), &api.poll, deadline, &ctx.cancel)
                 .await
         } else {
             Ok(online)
@@ -1739,7 +1731,7 @@ impl ManagedResource for DatabaseClusterResource {
         if let Err(error) = api
             .client
             .clusters()
-            .wait_deleted(&id, &api.poll, deadline, &ctx.cancel)
+            .wait(&id, conditions::gone(), &api.poll, deadline, &ctx.cancel)
             .await
         {
             diags.wait_err(

@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::api::models::{Cluster, Connection, CreatePoolRequest, Pool, UpdatePoolRequest};
-use crate::api::wait::{poll_until, Poll, WaitError};
-use crate::api::{ApiError, Client, ErrorKind};
+use crate::api::wait::{conditions, WaitError};
+use crate::api::{ErrorKind, Found};
 use crate::framework::attr as at;
 use crate::framework::context::{ApiContext, RequestContext};
 use crate::framework::diag::DiagExt;
@@ -30,7 +30,6 @@ use crate::framework::values::{known, settled, text};
 use crate::framework::{import, plan, validate};
 
 use super::database_cluster::uri_with_password;
-use super::mutation::{change_cluster, get_parent_cluster};
 use super::schema_util::{computed, optional, required, sensitive};
 
 /// PgBouncer's pooling modes, in the API's spelling.
@@ -346,15 +345,6 @@ fn needs_put(prior: &PoolModel, planned: &PoolModel) -> bool {
 // API orchestration
 // ---------------------------------------------------------------------------------------------
 
-/// Reads a pool; `Ok(None)` when it (or its cluster) is gone.
-async fn fetch(client: &Client, cluster_id: &str, name: &str) -> Result<Option<Pool>, ApiError> {
-    match client.pools(cluster_id).get(name).await {
-        Ok(pool) => Ok(Some(pool)),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-    }
-}
-
 fn describe(state: &PoolModel) -> String {
     match (text(&state.name), text(&state.cluster_id)) {
         (Some(name), Some(cluster)) => format!("connection pool {name:?} of cluster {cluster}"),
@@ -382,7 +372,11 @@ async fn check_cluster(ctx: &RequestContext, diags: &mut Diagnostics, cluster_id
     let Some(api) = ctx.api_if_configured() else {
         return;
     };
-    match get_parent_cluster(&api, cluster_id).await {
+    match api
+        .client
+        .get_parent_cluster(cluster_id, &api.poll, &ctx.cancel)
+        .await
+    {
         Ok(cluster) => {
             check_engine(diags, &cluster);
         }
@@ -413,7 +407,7 @@ async fn report_create_failure(
         _ => None,
     };
     if let Some(api_error) = refused {
-        if let Ok(Some(_)) = fetch(&api.client, cluster_id, name).await {
+        if let Ok(Some(_)) = api.client.pools(cluster_id).get(name).await.found() {
             diags.err(
                 "Connection pool already exists",
                 format!(
@@ -487,7 +481,13 @@ impl ManagedResource for DatabaseConnectionPoolResource {
         let cluster = match api
             .client
             .clusters()
-            .wait_online(&cluster_id, &api.poll, deadline, &ctx.cancel)
+            .wait(
+                &cluster_id,
+                conditions::online(),
+                &api.poll,
+                deadline,
+                &ctx.cancel,
+            )
             .await
         {
             Ok(cluster) => cluster,
@@ -514,14 +514,17 @@ impl ManagedResource for DatabaseConnectionPoolResource {
             user: requested_user(&planned),
         };
         let pools = api.client.pools(&cluster_id);
-        let created = change_cluster(
-            &api,
-            &cluster_id,
-            deadline,
-            "create connection pool",
-            || pools.create(&request),
-        )
-        .await;
+        let created = api
+            .client
+            .change_cluster(
+                &cluster_id,
+                &api.poll,
+                deadline,
+                &ctx.cancel,
+                "create connection pool",
+                || pools.create(&request),
+            )
+            .await;
         let pool = match created {
             Ok(pool) => pool,
             Err(error) => {
@@ -534,7 +537,7 @@ impl ManagedResource for DatabaseConnectionPoolResource {
         // From here on the pool exists: every path returns it, so it is never orphaned.
         let mut state = state_from_api(&cluster_id, &pool, &planned);
         if pool.connection.is_none() {
-            match fetch(&api.client, &cluster_id, &request.name).await {
+            match pools.get(&request.name).await.found() {
                 Ok(Some(read)) => state = state_from_api(&cluster_id, &read, &state),
                 Ok(None) => {}
                 Err(error) => diags.api_err(
@@ -559,7 +562,7 @@ impl ManagedResource for DatabaseConnectionPoolResource {
             return Some(Some(state));
         };
         let api = ctx.api(diags)?;
-        match fetch(&api.client, cluster_id, name).await {
+        match api.client.pools(cluster_id).get(name).await.found() {
             Ok(Some(pool)) => Some(Some(state_from_api(cluster_id, &pool, &state))),
             Ok(None) => {
                 tracing::info!(
@@ -598,14 +601,17 @@ impl ManagedResource for DatabaseConnectionPoolResource {
             user: requested_user(&planned),
         };
         let pools = api.client.pools(&cluster_id);
-        let updated = change_cluster(
-            &api,
-            &cluster_id,
-            ctx.deadline(),
-            "update connection pool",
-            || pools.update(&name, &request),
-        )
-        .await;
+        let updated = api
+            .client
+            .change_cluster(
+                &cluster_id,
+                &api.poll,
+                ctx.deadline(),
+                &ctx.cancel,
+                "update connection pool",
+                || pools.update(&name, &request),
+            )
+            .await;
         if let Err(error) = &updated {
             diags.wait_err(format!("Could not update the {}", describe(&prior)), error);
         }
@@ -613,7 +619,7 @@ impl ManagedResource for DatabaseConnectionPoolResource {
         // After a failure the state must say what is true now, so the reference is the prior
         // state; after success it is the plan.
         let reference = if updated.is_ok() { &planned } else { &prior };
-        match fetch(&api.client, &cluster_id, &name).await {
+        match api.client.pools(&cluster_id).get(&name).await.found() {
             Ok(Some(pool)) => {
                 let state = state_from_api(&cluster_id, &pool, reference);
                 Some(if updated.is_ok() {
@@ -650,32 +656,31 @@ impl ManagedResource for DatabaseConnectionPoolResource {
         let name = text(&prior.name)?.to_string();
         let deadline = ctx.deadline();
         let pools = api.client.pools(&cluster_id);
-        let deleted = change_cluster(
-            &api,
-            &cluster_id,
-            deadline,
-            "delete connection pool",
-            || async {
-                match pools.delete(&name).await {
-                    Err(error) if error.is_not_found() => Ok(()),
-                    other => other,
-                }
-            },
-        )
-        .await;
+        let deleted = api
+            .client
+            .change_cluster(
+                &cluster_id,
+                &api.poll,
+                deadline,
+                &ctx.cancel,
+                "delete connection pool",
+                || async {
+                    match pools.delete(&name).await {
+                        Err(error) if error.is_not_found() => Ok(()),
+                        other => other,
+                    }
+                },
+            )
+            .await;
         if let Err(error) = deleted {
             diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);
             return None;
         }
         // A replacement with the same name must not collide with the pool being removed, so
         // the delete ends only once the pool can no longer be read.
-        let gone = poll_until(&api.poll, deadline, &ctx.cancel, true, || async {
-            Ok(match fetch(&api.client, &cluster_id, &name).await? {
-                None => Poll::Ready(()),
-                Some(_) => Poll::Pending("still present".to_string()),
-            })
-        })
-        .await;
+        let gone = pools
+            .wait(&name, conditions::gone(), &api.poll, deadline, &ctx.cancel)
+            .await;
         if let Err(error) = gone {
             diags.wait_err(
                 format!(
@@ -703,7 +708,7 @@ impl ManagedResource for DatabaseConnectionPoolResource {
             }
         };
         let api = ctx.api(diags)?;
-        match fetch(&api.client, &cluster_id, &name).await {
+        match api.client.pools(&cluster_id).get(&name).await.found() {
             Ok(Some(pool)) => Some(state_from_api(&cluster_id, &pool, &PoolModel::default())),
             Ok(None) => {
                 diags.root_err(

@@ -13,15 +13,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::api::models::FirewallRule;
-use crate::api::{ApiError, Client};
+use crate::api::wait::conditions;
+use crate::api::Found;
 use crate::framework::attr as at;
 use crate::framework::context::RequestContext;
 use crate::framework::diag::DiagExt;
@@ -32,13 +31,12 @@ use crate::framework::resource::ManagedResource;
 use crate::framework::timeouts::{
     timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording, Timeouts,
 };
-use crate::framework::validate::{self, uuid_regex};
+use crate::framework::validate;
 use crate::map;
 use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
 use crate::plugin::value::{self, Value};
 use crate::plugin::{AttributePath, Diagnostics};
 
-use super::mutation::{change_cluster, get_parent_cluster};
 use super::schema_util::{computed, required};
 
 /// Rule types, in the API's spelling.
@@ -52,11 +50,6 @@ const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
     update: Duration::from_secs(20 * 60),
     delete: Duration::from_secs(10 * 60),
 };
-
-fn tag_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[a-zA-Z0-9:\-_]{1,255}$").expect("valid regex"))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Model
@@ -199,7 +192,7 @@ pub fn value_problem(rule_type: &str, value: &str) -> Option<String> {
             || value.starts_with('0')
             || value.parse::<i64>().is_err())
         .then(|| "must be a Droplet ID, a positive whole number such as \"163973392\"".to_string()),
-        "k8s" | "app" => (!uuid_regex().is_match(value)).then(|| {
+        "k8s" | "app" => (!validate::is_uuid(value)).then(|| {
             let what = if rule_type == "k8s" {
                 "Kubernetes cluster"
             } else {
@@ -207,7 +200,7 @@ pub fn value_problem(rule_type: &str, value: &str) -> Option<String> {
             };
             format!("must be the UUID of a {what}, such as \"ff2a6c52-5a44-4b63-b99c-0e98e7a63d61\"")
         }),
-        "tag" => (!tag_regex().is_match(value))
+        "tag" => (!validate::is_tag(value))
             .then(|| "must be a tag name: 1 to 255 letters, digits, ':', '-' or '_'".to_string()),
         _ => None,
     }?;
@@ -508,15 +501,6 @@ fn rules_to_send(planned: &[Rule], current: &[FirewallRule]) -> Vec<FirewallRule
         .collect()
 }
 
-/// The cluster's rules; `Ok(None)` when the cluster is gone.
-async fn fetch(client: &Client, cluster_id: &str) -> Result<Option<Vec<FirewallRule>>, ApiError> {
-    match client.firewall(cluster_id).get().await {
-        Ok(rules) => Ok(Some(rules)),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-    }
-}
-
 fn describe(cluster_id: &str) -> String {
     format!("firewall of database cluster {cluster_id}")
 }
@@ -543,7 +527,11 @@ async fn check_cluster(ctx: &RequestContext, diags: &mut Diagnostics, cluster_id
     let Some(api) = ctx.api_if_configured() else {
         return;
     };
-    match get_parent_cluster(&api, cluster_id).await {
+    match api
+        .client
+        .get_parent_cluster(cluster_id, &api.poll, &ctx.cancel)
+        .await
+    {
         Ok(_) => {}
         Err(error) if error.is_not_found() => diags.err(
             "Database cluster not found",
@@ -575,7 +563,13 @@ async fn apply_rules(
         if let Err(error) = api
             .client
             .clusters()
-            .wait_online(&cluster_id, &api.poll, deadline, &ctx.cancel)
+            .wait(
+                &cluster_id,
+                conditions::online(),
+                &api.poll,
+                deadline,
+                &ctx.cancel,
+            )
             .await
         {
             diags.wait_err(
@@ -587,7 +581,7 @@ async fn apply_rules(
             return None;
         }
     }
-    let current = match fetch(&api.client, &cluster_id).await {
+    let current = match api.client.firewall(&cluster_id).get().await.found() {
         Ok(Some(current)) => current,
         Ok(None) => {
             diags.err(
@@ -630,10 +624,17 @@ async fn apply_rules(
 
     let rules = rules_to_send(&wanted, &current);
     let firewall = api.client.firewall(&cluster_id);
-    let sent = change_cluster(&api, &cluster_id, deadline, "set firewall rules", || {
-        firewall.put(&rules)
-    })
-    .await;
+    let sent = api
+        .client
+        .change_cluster(
+            &cluster_id,
+            &api.poll,
+            deadline,
+            &ctx.cancel,
+            "set firewall rules",
+            || firewall.put(&rules),
+        )
+        .await;
     if let Err(error) = sent {
         diags.wait_err(
             format!("Could not set the rules of the {}", describe(&cluster_id)),
@@ -643,7 +644,7 @@ async fn apply_rules(
     }
     tracing::info!(cluster = %cluster_id, rules = rules.len(), "firewall rules set");
 
-    match fetch(&api.client, &cluster_id).await {
+    match api.client.firewall(&cluster_id).get().await.found() {
         Ok(Some(now)) => Some(state_after_apply(planned, &cluster_id, &now)),
         Ok(None) => {
             diags.err(
@@ -733,7 +734,7 @@ impl ManagedResource for DatabaseFirewallResource {
             return Some(Some(state));
         };
         let api = ctx.api(diags)?;
-        match fetch(&api.client, &cluster_id).await {
+        match api.client.firewall(&cluster_id).get().await.found() {
             Ok(Some(rules)) => Some(Some(state_from_api(&cluster_id, &rules, &state))),
             Ok(None) => {
                 tracing::info!(cluster = %cluster_id, "database cluster is gone; removing its firewall from state");
@@ -780,20 +781,23 @@ impl ManagedResource for DatabaseFirewallResource {
         let api = ctx.api(diags)?;
         let cluster_id = prior.cluster_id.as_ref_option()?.clone();
         let firewall = api.client.firewall(&cluster_id);
-        let cleared = change_cluster(
-            &api,
-            &cluster_id,
-            ctx.deadline(),
-            "remove firewall rules",
-            || async {
-                match firewall.put(&[]).await {
-                    // The cluster is gone, and its rules with it.
-                    Err(error) if error.is_not_found() => Ok(()),
-                    other => other,
-                }
-            },
-        )
-        .await;
+        let cleared = api
+            .client
+            .change_cluster(
+                &cluster_id,
+                &api.poll,
+                ctx.deadline(),
+                &ctx.cancel,
+                "remove firewall rules",
+                || async {
+                    match firewall.put(&[]).await {
+                        // The cluster is gone, and its rules with it.
+                        Err(error) if error.is_not_found() => Ok(()),
+                        other => other,
+                    }
+                },
+            )
+            .await;
         if let Err(error) = cleared {
             diags.wait_err(
                 format!(
@@ -821,7 +825,7 @@ impl ManagedResource for DatabaseFirewallResource {
             }
         };
         let api = ctx.api(diags)?;
-        match fetch(&api.client, &cluster_id).await {
+        match api.client.firewall(&cluster_id).get().await.found() {
             Ok(Some(rules)) => Some(state_from_api(
                 &cluster_id,
                 &rules,

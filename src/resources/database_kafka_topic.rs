@@ -19,18 +19,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use regex::Regex;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::models::{CreateTopicRequest, Topic, TopicConfig, UpdateTopicRequest};
-use crate::api::wait::{poll_until, Poll, WaitError};
+use crate::api::wait::{conditions, WaitError};
 use crate::api::ApiError;
 use crate::framework::attr as at;
 use crate::framework::context::{ApiContext, RequestContext};
@@ -47,7 +44,6 @@ use crate::plugin::schema::{Attribute, AttributeType, Block, Description, Nested
 use crate::plugin::value::{self, Value};
 use crate::plugin::{AttributePath, Diagnostics};
 
-use super::mutation::{change_cluster, get_parent_cluster};
 use super::schema_util::{computed, optional, optional_computed, required};
 
 const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
@@ -114,10 +110,11 @@ const MESSAGE_FORMAT_VERSIONS: &[&str] = &[
     "3.3-IV3",
 ];
 
-/// Kafka's rule for topic names.
-fn topic_name_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[a-zA-Z0-9._-]{1,249}$").expect("valid regex"))
+/// A topic name as Kafka accepts it: 1 to 249 letters, digits, `.`, `_` and `-`.
+fn is_topic_name(text: &str) -> bool {
+    validate::is_made_of(text, 1, 249, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -775,7 +772,7 @@ pub fn validate_config(diags: &mut Diagnostics, config: &TopicModel) {
         diags,
         at("name"),
         &config.name,
-        topic_name_regex(),
+        is_topic_name,
         "1 to 249 letters, digits, '.', '_' or '-'",
     );
     if matches!(text(&config.name), Some("." | "..")) {
@@ -902,9 +899,14 @@ fn describe(topic: &TopicModel) -> String {
 async fn check_kafka_cluster(
     diags: &mut Diagnostics,
     api: &ApiContext,
+    cancel: &CancellationToken,
     cluster_id: &str,
 ) -> Result<bool, ApiError> {
-    match get_parent_cluster(api, cluster_id).await {
+    match api
+        .client
+        .get_parent_cluster(cluster_id, &api.poll, cancel)
+        .await
+    {
         Ok(cluster) if cluster.engine.eq_ignore_ascii_case("kafka") => Ok(true),
         Ok(cluster) => {
             diags.err(
@@ -930,7 +932,8 @@ async fn check_kafka_cluster(
     }
 }
 
-/// Whether the topic has the partitions and replicas `planned` asks for (settings are checked
+/// Whether the topic has the partitions and replicas `planned` asks for, so that a read taken
+/// before the API started applying a change is not mistaken for its end (settings are checked
 /// after the wait, so that one the API does not echo cannot stall it until the deadline).
 fn shows_layout(planned: &TopicModel, topic: &Topic) -> bool {
     let matches = |wanted: &Value<i64>, got: Option<i64>| match (wanted, got) {
@@ -939,65 +942,6 @@ fn shows_layout(planned: &TopicModel, topic: &Topic) -> bool {
     };
     matches(&planned.partition_count, topic.partition_count())
         && matches(&planned.replication_factor, topic.replication_factor)
-}
-
-/// Waits until the topic is `active` and shows the planned layout, so that a read taken before
-/// the API started applying a change is not mistaken for its end.
-async fn wait_settled(
-    api: &ApiContext,
-    planned: &TopicModel,
-    deadline: Instant,
-    cancel: &CancellationToken,
-) -> Result<Topic, WaitError> {
-    let (Some(cluster_id), Some(name)) = (text(&planned.cluster_id), text(&planned.name)) else {
-        return Err(WaitError::Timeout {
-            waited: Duration::ZERO,
-            last: Some("the topic has no known cluster or name".to_string()),
-        });
-    };
-    let topics = api.client.topics(cluster_id);
-    poll_until(&api.poll, deadline, cancel, false, || async {
-        match topics.get(name).await {
-            Ok(topic) if topic.state.as_deref() == Some(ACTIVE) => {
-                if shows_layout(planned, &topic) {
-                    Ok(Poll::Ready(topic))
-                } else {
-                    Ok(Poll::Pending(
-                        "active, but without the requested partitions yet".to_string(),
-                    ))
-                }
-            }
-            Ok(topic) => Ok(Poll::Pending(
-                topic
-                    .state
-                    .unwrap_or_else(|| "no state reported".to_string()),
-            )),
-            Err(error) if error.is_not_found() => Ok(Poll::Pending("not found yet".to_string())),
-            Err(error) => Err(error),
-        }
-    })
-    .await
-}
-
-async fn wait_deleted(
-    api: &ApiContext,
-    cluster_id: &str,
-    name: &str,
-    deadline: Instant,
-    cancel: &CancellationToken,
-) -> Result<(), WaitError> {
-    let topics = api.client.topics(cluster_id);
-    poll_until(&api.poll, deadline, cancel, false, || async {
-        match topics.get(name).await {
-            Ok(topic) => Ok(Poll::Pending(format!(
-                "still present (state {})",
-                topic.state.as_deref().unwrap_or("unknown")
-            ))),
-            Err(error) if error.is_not_found() => Ok(Poll::Ready(())),
-            Err(error) => Err(error),
-        }
-    })
-    .await
 }
 
 /// Reports what a wait after create or update ended with, and whether the API applied the plan.
@@ -1056,7 +1000,7 @@ impl ManagedResource for DatabaseKafkaTopicResource {
         let planned = plan_new(proposed);
         if let (Some(cluster_id), Some(api)) = (text(&planned.cluster_id), ctx.api_if_configured())
         {
-            if let Err(error) = check_kafka_cluster(diags, &api, cluster_id).await {
+            if let Err(error) = check_kafka_cluster(diags, &api, &ctx.cancel, cluster_id).await {
                 // Only a helpful early check: apply checks again.
                 tracing::warn!(%error, "could not check the topic's cluster at plan time");
             }
@@ -1088,7 +1032,7 @@ impl ManagedResource for DatabaseKafkaTopicResource {
         let name = text(&planned.name)?.to_string();
         let deadline = ctx.deadline();
 
-        match check_kafka_cluster(diags, &api, &cluster_id).await {
+        match check_kafka_cluster(diags, &api, &ctx.cancel, &cluster_id).await {
             Ok(true) => {}
             Ok(false) => return None,
             Err(error) => {
@@ -1108,10 +1052,17 @@ impl ManagedResource for DatabaseKafkaTopicResource {
             config,
         };
         let topics = api.client.topics(&cluster_id);
-        let created = change_cluster(&api, &cluster_id, deadline, "create Kafka topic", || {
-            topics.create(&request)
-        })
-        .await;
+        let created = api
+            .client
+            .change_cluster(
+                &cluster_id,
+                &api.poll,
+                deadline,
+                &ctx.cancel,
+                "create Kafka topic",
+                || topics.create(&request),
+            )
+            .await;
         if let Err(error) = created {
             diags.wait_err(
                 format!("Could not create the {}", describe(&planned)),
@@ -1125,7 +1076,11 @@ impl ManagedResource for DatabaseKafkaTopicResource {
         // (tainted when there is an error) and nothing is orphaned.
         let mut fallback = planned.clone();
         fallback.state = Value::Null;
-        match wait_settled(&api, &planned, deadline, &ctx.cancel).await {
+        let settled = conditions::active_and(|topic: &Topic| shows_layout(&planned, topic));
+        match topics
+            .wait(&name, settled, &api.poll, deadline, &ctx.cancel)
+            .await
+        {
             Ok(topic) => {
                 let state = state_from_api(&topic, &planned);
                 report_unapplied(diags, "new topic", &planned, &state);
@@ -1144,7 +1099,7 @@ impl ManagedResource for DatabaseKafkaTopicResource {
                          resource to keep it instead."
                     ),
                 );
-                if let Ok(topic) = api.client.topics(&cluster_id).get(&name).await {
+                if let Ok(topic) = topics.get(&name).await {
                     fallback = state_from_api(&topic, &planned);
                 }
                 Some(fallback)
@@ -1201,10 +1156,17 @@ impl ManagedResource for DatabaseKafkaTopicResource {
             // Only Terraform-side values (the timeouts, an empty config block) changed.
             return Some(planned);
         }
-        let updated = change_cluster(&api, &cluster_id, deadline, "update Kafka topic", || {
-            topics.update(&name, &request)
-        })
-        .await;
+        let updated = api
+            .client
+            .change_cluster(
+                &cluster_id,
+                &api.poll,
+                deadline,
+                &ctx.cancel,
+                "update Kafka topic",
+                || topics.update(&name, &request),
+            )
+            .await;
         if let Err(error) = updated {
             diags.wait_err(format!("Could not update the {}", describe(&prior)), &error);
             // The state must say what is true now, so it is read again rather than planned.
@@ -1213,7 +1175,11 @@ impl ManagedResource for DatabaseKafkaTopicResource {
                 Err(_) => prior,
             });
         }
-        match wait_settled(&api, &planned, deadline, &ctx.cancel).await {
+        let settled = conditions::active_and(|topic: &Topic| shows_layout(&planned, topic));
+        match topics
+            .wait(&name, settled, &api.poll, deadline, &ctx.cancel)
+            .await
+        {
             Ok(topic) => {
                 let state = state_from_api(&topic, &planned);
                 report_unapplied(diags, "change", &planned, &state);
@@ -1246,10 +1212,17 @@ impl ManagedResource for DatabaseKafkaTopicResource {
         let name = text(&prior.name)?.to_string();
         let deadline = ctx.deadline();
         let topics = api.client.topics(&cluster_id);
-        let deleted = change_cluster(&api, &cluster_id, deadline, "delete Kafka topic", || {
-            topics.delete(&name)
-        })
-        .await;
+        let deleted = api
+            .client
+            .change_cluster(
+                &cluster_id,
+                &api.poll,
+                deadline,
+                &ctx.cancel,
+                "delete Kafka topic",
+                || topics.delete(&name),
+            )
+            .await;
         match deleted {
             Ok(()) => {}
             Err(WaitError::Api(error)) if error.is_not_found() => return Some(()),
@@ -1258,7 +1231,10 @@ impl ManagedResource for DatabaseKafkaTopicResource {
                 return None;
             }
         }
-        if let Err(error) = wait_deleted(&api, &cluster_id, &name, deadline, &ctx.cancel).await {
+        let gone = topics
+            .wait(&name, conditions::gone(), &api.poll, deadline, &ctx.cancel)
+            .await;
+        if let Err(error) = gone {
             diags.wait_err(
                 format!(
                     "The {} is being deleted but is not gone yet",

@@ -5,5 +5,4 @@ pub mod database_cluster;
 pub mod database_connection_pool;
 pub mod database_firewall;
 pub mod database_kafka_topic;
-pub mod mutation;
 pub(crate) mod schema_util;

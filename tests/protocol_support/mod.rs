@@ -181,11 +181,12 @@ pub fn client_config(
     roots
         .add(CertificateDer::from(server_cert_der.to_vec()))
         .expect("the handshake's server certificate is not a usable trust anchor");
-    let builder =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default TLS versions")
-            .with_root_certificates(roots);
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default TLS versions")
+    .with_root_certificates(roots);
     let mut config = match identity {
         None => builder.with_no_client_auth(),
         Some(identity) => builder
@@ -424,6 +425,9 @@ pub struct Plugin {
     pub handshake: Handshake,
     identity: Option<ClientIdentity>,
     stderr: Arc<Mutex<String>>,
+    /// Whatever the plugin writes to stdout after the handshake line (go-plugin would read
+    /// it as garbage, so it must stay empty).
+    stdout_rest: Arc<Mutex<String>>,
     dir: tempfile::TempDir,
 }
 
@@ -438,14 +442,25 @@ impl Plugin {
         let stderr = collect(child.stderr.take().expect("piped stderr"));
         let stdout = child.stdout.take().expect("piped stdout");
         let (lines, first) = mpsc::channel::<Option<String>>();
+        let stdout_rest = Arc::new(Mutex::new(String::new()));
+        let rest = stdout_rest.clone();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             let mut line = String::new();
             let got = matches!(reader.read_line(&mut line), Ok(n) if n > 0);
             let _ = lines.send(got.then_some(line));
-            // Keep draining: a plugin blocked on a full stdout pipe would stop answering.
-            let mut rest = Vec::new();
-            let _ = reader.read_to_end(&mut rest);
+            // Keep draining (a plugin blocked on a full stdout pipe would stop answering),
+            // and keep what comes so tests can check that nothing does.
+            let mut buffer = [0u8; 4096];
+            loop {
+                match reader.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => rest
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buffer[..n])),
+                }
+            }
         });
         let line = match first.recv_timeout(HANDSHAKE_TIMEOUT) {
             Ok(Some(line)) => line,
@@ -472,8 +487,27 @@ impl Plugin {
             handshake,
             identity: options.client_identity,
             stderr,
+            stdout_rest,
             dir,
         }
+    }
+
+    /// What the plugin wrote to stdout after its handshake line, so far.
+    pub fn stdout_after_handshake(&self) -> String {
+        self.stdout_rest.lock().unwrap().clone()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends `signal` to the plugin's process (and to nothing else).
+    pub fn signal(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
+        // SAFETY: kill(2) with our own child's pid, which stays reserved until we wait for it.
+        let result = unsafe { libc::kill(pid, signal) };
+        assert_eq!(result, 0, "kill({pid}, {signal}) failed");
     }
 
     pub fn socket_dir(&self) -> &Path {
@@ -495,9 +529,12 @@ impl Plugin {
 
     /// A channel as Terraform would open it.
     pub async fn channel(&self) -> Channel {
-        self.try_connect(ClientTls::Auto)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to the plugin: {e:?}; stderr:\n{}", self.stderr()))
+        self.try_connect(ClientTls::Auto).await.unwrap_or_else(|e| {
+            panic!(
+                "connecting to the plugin: {e:?}; stderr:\n{}",
+                self.stderr()
+            )
+        })
     }
 
     pub async fn provider(&self) -> ProviderClient {
@@ -783,12 +820,7 @@ pub fn boolean(b: bool) -> Dynamic {
 }
 
 pub fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, Dynamic)>) -> Dynamic {
-    Dynamic::Object(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
+    Dynamic::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 /// A configuration as Terraform sends it: every attribute present (null when unset), and
@@ -801,19 +833,21 @@ pub fn complete(block: &pb::schema::Block, partial: Dynamic) -> Dynamic {
         other => panic!("a block value must be an object, got {other:?}"),
     };
     for attribute in &block.attributes {
-        values.entry(attribute.name.clone()).or_insert(Dynamic::Null);
+        values
+            .entry(attribute.name.clone())
+            .or_insert(Dynamic::Null);
     }
     for nested in &block.block_types {
         let inner = nested.block.as_ref().expect("a nested block has a block");
-        values
-            .entry(nested.type_name.clone())
-            .or_insert_with(|| match NestingMode::try_from(nested.nesting) {
+        values.entry(nested.type_name.clone()).or_insert_with(|| {
+            match NestingMode::try_from(nested.nesting) {
                 Ok(NestingMode::List) => Dynamic::List(Vec::new()),
                 Ok(NestingMode::Set) => Dynamic::Set(Vec::new()),
                 Ok(NestingMode::Map) => Dynamic::Map(BTreeMap::new()),
                 Ok(NestingMode::Group) => complete(inner, Dynamic::Null),
                 _ => Dynamic::Null,
-            });
+            }
+        });
     }
     Dynamic::Object(values)
 }

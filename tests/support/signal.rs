@@ -14,6 +14,8 @@ use std::process::Child;
 pub const SIGINT: libc::c_int = libc::SIGINT;
 /// Polite termination: what `kill PID` sends.
 pub const SIGTERM: libc::c_int = libc::SIGTERM;
+/// The end, no questions asked.
+pub const SIGKILL: libc::c_int = libc::SIGKILL;
 
 /// Who receives a signal.
 #[derive(Clone, Copy, Debug)]

@@ -1,10 +1,12 @@
 //! The tfplugin6 gRPC service: decodes each request's dynamic values with the schema's type,
 //! calls the [`ProviderHandler`], and encodes the answer. A value that does not fit its
 //! schema becomes an error diagnostic, never a panic or a transport error.
+//!
+//! This module is the service itself, one method per RPC; the decoding and encoding every RPC
+//! does the same way is in `values`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use tonic::{Request, Response, Status};
 
@@ -12,12 +14,16 @@ use super::diagnostics::{AttributePath, Diagnostics};
 use super::dynamic::{Dynamic, Type};
 use super::proto::tfplugin6 as pb;
 use super::service::{
-    ApplyRequest, ClientCapabilities, ConfigureRequest, EphemeralPrivateRequest, ImportRequest,
-    MoveRequest, OpenEphemeralRequest, PlanRequest, ProviderHandler, ProviderSchemas,
-    ReadDataRequest, ReadRequest, UpgradeIdentityRequest, UpgradeStateRequest,
-    ValidateResourceRequest,
+    ApplyRequest, ConfigureRequest, EphemeralPrivateRequest, ImportRequest, MoveRequest,
+    OpenEphemeralRequest, PlanRequest, ProviderHandler, ProviderSchemas, ReadDataRequest,
+    ReadRequest, UpgradeIdentityRequest, UpgradeStateRequest, ValidateResourceRequest,
 };
-use super::{json, msgpack};
+
+mod values;
+
+use values::{
+    capabilities, decode, decode_optional, encode, encode_identity, identity_data, timestamp,
+};
 
 /// The types of everything served, computed once from the schemas.
 struct Types {
@@ -72,19 +78,41 @@ impl ProviderService {
     }
 }
 
+impl Types {
+    /// The type of the resource `type_name`; an error diagnostic when there is none.
+    fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&Type> {
+        type_of(&self.resources, "resource", type_name, diags)
+    }
+
+    fn data_source(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&Type> {
+        type_of(&self.data_sources, "data source", type_name, diags)
+    }
+
+    fn ephemeral_resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&Type> {
+        type_of(
+            &self.ephemeral_resources,
+            "ephemeral resource",
+            type_name,
+            diags,
+        )
+    }
+
+    /// The request's `provider_meta`, when the provider has a schema for it and Terraform sent
+    /// one.
+    fn decode_meta(
+        &self,
+        value: Option<pb::DynamicValue>,
+        diags: &mut Diagnostics,
+    ) -> Option<Dynamic> {
+        decode_optional(value, self.provider_meta.as_ref(), "provider_meta", diags)
+    }
+}
+
 fn types_of(schemas: &BTreeMap<String, super::schema::Schema>) -> BTreeMap<String, Type> {
     schemas
         .iter()
         .map(|(name, schema)| (name.clone(), schema.value_type()))
         .collect()
-}
-
-fn capabilities(proto: Option<pb::ClientCapabilities>) -> ClientCapabilities {
-    let proto = proto.unwrap_or_default();
-    ClientCapabilities {
-        deferral_allowed: proto.deferral_allowed,
-        write_only_attributes_allowed: proto.write_only_attributes_allowed,
-    }
 }
 
 /// Looks up the type of `type_name`, or reports it as unknown.
@@ -102,102 +130,6 @@ fn type_of<'a>(
         );
     }
     found
-}
-
-/// Decodes a value Terraform sent; `what` names it in the error.
-fn decode(
-    value: Option<pb::DynamicValue>,
-    ty: &Type,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Option<Dynamic> {
-    let value = value.unwrap_or_default();
-    let decoded = if !value.msgpack.is_empty() {
-        msgpack::decode(&value.msgpack, ty)
-    } else if !value.json.is_empty() {
-        json::decode(&value.json, ty)
-    } else {
-        return Some(Dynamic::Null);
-    };
-    match decoded {
-        Ok(value) => Some(value),
-        Err(error) => {
-            diags.root_error(
-                format!("Invalid {what} from Terraform"),
-                format!(
-                    "The provider could not read the {what} Terraform sent: {error}. This is a \
-                     bug in terraform-provider-dbaas or an incompatible Terraform version; please \
-                     report it."
-                ),
-            );
-            None
-        }
-    }
-}
-
-/// Like [`decode`] for a value Terraform may leave out entirely (provider_meta, identity).
-fn decode_optional(
-    value: Option<pb::DynamicValue>,
-    ty: Option<&Type>,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Option<Dynamic> {
-    let value = value.filter(|v| !v.msgpack.is_empty() || !v.json.is_empty())?;
-    decode(Some(value), ty?, what, diags)
-}
-
-/// Encodes a value for Terraform; a value that does not fit the schema is a provider bug.
-fn encode(
-    value: &Dynamic,
-    ty: &Type,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Option<pb::DynamicValue> {
-    match msgpack::encode(value, ty) {
-        Ok(bytes) => Some(pb::DynamicValue {
-            msgpack: bytes,
-            json: Vec::new(),
-        }),
-        Err(error) => {
-            diags.root_error(
-                format!("Provider produced an invalid {what}"),
-                format!(
-                    "The {what} does not fit the schema: {error}. This is a bug in \
-                     terraform-provider-dbaas; please report it."
-                ),
-            );
-            None
-        }
-    }
-}
-
-fn identity_data(
-    identity: Option<pb::ResourceIdentityData>,
-    ty: Option<&Type>,
-    diags: &mut Diagnostics,
-) -> Option<Dynamic> {
-    decode_optional(identity?.identity_data, ty, "resource identity", diags)
-}
-
-fn encode_identity(
-    identity: Option<Dynamic>,
-    ty: Option<&Type>,
-    diags: &mut Diagnostics,
-) -> Option<pb::ResourceIdentityData> {
-    let (identity, ty) = (identity?, ty?);
-    Some(pb::ResourceIdentityData {
-        identity_data: encode(&identity, ty, "resource identity", diags),
-    })
-}
-
-fn timestamp(time: SystemTime) -> prost_types::Timestamp {
-    let since = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    prost_types::Timestamp {
-        seconds: since.as_secs() as i64,
-        nanos: since.subsec_nanos() as i32,
-    }
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -302,12 +234,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Reply<pb::validate_resource_config::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
-        if let Some(ty) = type_of(
-            &self.types.resources,
-            "resource",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
             if let Some(config) = decode(request.config, ty, "configuration", &mut diags) {
                 diags.extend(
                     self.handler
@@ -331,12 +258,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Reply<pb::validate_data_resource_config::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
-        if let Some(ty) = type_of(
-            &self.types.data_sources,
-            "data source",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self.types.data_source(&request.type_name, &mut diags) {
             if let Some(config) = decode(request.config, ty, "configuration", &mut diags) {
                 diags.extend(
                     self.handler
@@ -356,12 +278,10 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Reply<pb::validate_ephemeral_resource_config::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
-        if let Some(ty) = type_of(
-            &self.types.ephemeral_resources,
-            "ephemeral resource",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self
+            .types
+            .ephemeral_resource(&request.type_name, &mut diags)
+        {
             if let Some(config) = decode(request.config, ty, "configuration", &mut diags) {
                 diags.extend(
                     self.handler
@@ -384,12 +304,7 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut upgraded_state = None;
-        if let Some(ty) = type_of(
-            &self.types.resources,
-            "resource",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
             let raw = request.raw_state.unwrap_or_default();
             let (state, more) = self
                 .handler
@@ -468,20 +383,10 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::read_resource::Response::default();
-        if let Some(ty) = type_of(
-            &self.types.resources,
-            "resource",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
             let identity_type = self.types.identities.get(&request.type_name);
             let state = decode(request.current_state, ty, "state", &mut diags);
-            let meta = decode_optional(
-                request.provider_meta,
-                self.types.provider_meta.as_ref(),
-                "provider_meta",
-                &mut diags,
-            );
+            let meta = self.types.decode_meta(request.provider_meta, &mut diags);
             let identity = identity_data(request.current_identity, identity_type, &mut diags);
             if let Some(current_state) = state.filter(|_| !diags.has_errors()) {
                 let answer = self
@@ -513,12 +418,7 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::plan_resource_change::Response::default();
-        if let Some(ty) = type_of(
-            &self.types.resources,
-            "resource",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
             let identity_type = self.types.identities.get(&request.type_name);
             let prior = decode(request.prior_state, ty, "prior state", &mut diags);
             let proposed = decode(
@@ -528,12 +428,7 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             );
             let config = decode(request.config, ty, "configuration", &mut diags);
-            let meta = decode_optional(
-                request.provider_meta,
-                self.types.provider_meta.as_ref(),
-                "provider_meta",
-                &mut diags,
-            );
+            let meta = self.types.decode_meta(request.provider_meta, &mut diags);
             let identity = identity_data(request.prior_identity, identity_type, &mut diags);
             if let (Some(prior_state), Some(proposed_new_state), Some(config), false) =
                 (prior, proposed, config, diags.has_errors())
@@ -576,22 +471,12 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::apply_resource_change::Response::default();
-        if let Some(ty) = type_of(
-            &self.types.resources,
-            "resource",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
             let identity_type = self.types.identities.get(&request.type_name);
             let prior = decode(request.prior_state, ty, "prior state", &mut diags);
             let planned = decode(request.planned_state, ty, "planned state", &mut diags);
             let config = decode(request.config, ty, "configuration", &mut diags);
-            let meta = decode_optional(
-                request.provider_meta,
-                self.types.provider_meta.as_ref(),
-                "provider_meta",
-                &mut diags,
-            );
+            let meta = self.types.decode_meta(request.provider_meta, &mut diags);
             let identity = identity_data(request.planned_identity, identity_type, &mut diags);
             if let (Some(prior_state), Some(planned_state), Some(config), false) =
                 (prior, planned, config, diags.has_errors())
@@ -626,13 +511,10 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::import_resource_state::Response::default();
-        if type_of(
-            &self.types.resources,
-            "resource",
-            &request.type_name,
-            &mut diags,
-        )
-        .is_some()
+        if self
+            .types
+            .resource(&request.type_name, &mut diags)
+            .is_some()
         {
             let identity_type = self.types.identities.get(&request.type_name);
             let identity = identity_data(request.identity, identity_type, &mut diags);
@@ -676,12 +558,7 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::move_resource_state::Response::default();
-        if let Some(ty) = type_of(
-            &self.types.resources,
-            "resource",
-            &request.target_type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self.types.resource(&request.target_type_name, &mut diags) {
             let identity_type = self.types.identities.get(&request.target_type_name);
             let answer = self
                 .handler
@@ -715,19 +592,9 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::read_data_source::Response::default();
-        if let Some(ty) = type_of(
-            &self.types.data_sources,
-            "data source",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self.types.data_source(&request.type_name, &mut diags) {
             let config = decode(request.config, ty, "configuration", &mut diags);
-            let meta = decode_optional(
-                request.provider_meta,
-                self.types.provider_meta.as_ref(),
-                "provider_meta",
-                &mut diags,
-            );
+            let meta = self.types.decode_meta(request.provider_meta, &mut diags);
             if let (Some(config), false) = (config, diags.has_errors()) {
                 let (state, more) = self
                     .handler
@@ -755,12 +622,10 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::open_ephemeral_resource::Response::default();
-        if let Some(ty) = type_of(
-            &self.types.ephemeral_resources,
-            "ephemeral resource",
-            &request.type_name,
-            &mut diags,
-        ) {
+        if let Some(ty) = self
+            .types
+            .ephemeral_resource(&request.type_name, &mut diags)
+        {
             if let Some(config) = decode(request.config, ty, "configuration", &mut diags) {
                 let answer = self
                     .handler

@@ -2,30 +2,21 @@
 //! struct: a [`Dynamic`] tree (with unknown values) and its cty [`Type`].
 //!
 //! The wire codecs (`msgpack`, `json`) turn bytes into these trees and back, guided by the
-//! type; `value` bridges them to serde structs.
+//! type; `value` bridges them to serde structs. What both codecs need to know about a tree
+//! beyond its shape lives here, so they cannot drift apart: the type a `dynamic` value travels
+//! with (`Dynamic::implied_type`) and how a number's decimal text is classified
+//! ([`Number`]).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A Terraform number. Terraform's numbers are arbitrary-precision; the wire carries them as
-/// integers, floats or (when neither fits) decimal strings, and so does this type.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Number {
-    Int(i64),
-    Float(f64),
-    /// A number that fits neither an `i64` nor an `f64` exactly, in decimal notation.
-    Big(String),
-}
+use super::codec_error::CodecError;
 
-impl fmt::Display for Number {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Number::Int(n) => write!(f, "{n}"),
-            Number::Float(n) => write!(f, "{n}"),
-            Number::Big(n) => f.write_str(n),
-        }
-    }
-}
+mod number;
+
+pub use number::Number;
+pub(in crate::plugin) use number::{exact_i64, json_number_literal};
 
 /// A value as Terraform sends and receives it.
 ///
@@ -94,6 +85,131 @@ impl Dynamic {
             Dynamic::String(text) => Some(text),
             _ => None,
         }
+    }
+
+    /// What kind of value this is, in the words error messages use ("a bool", "an unknown
+    /// value").
+    pub(in crate::plugin) fn kind_name(&self) -> &'static str {
+        match self {
+            Dynamic::Null => "null",
+            Dynamic::Unknown => "an unknown value",
+            Dynamic::Bool(_) => "a bool",
+            Dynamic::Number(_) => "a number",
+            Dynamic::String(_) => "a string",
+            Dynamic::List(_) => "a list",
+            Dynamic::Set(_) => "a set",
+            Dynamic::Tuple(_) => "a tuple",
+            Dynamic::Map(_) => "a map",
+            Dynamic::Object(_) => "an object",
+        }
+    }
+
+    /// The codec error for this value standing where `expected` ("a bool") is required.
+    pub(in crate::plugin) fn mismatch(&self, expected: &str) -> CodecError {
+        CodecError::new(format!("{expected} is required, got {}", self.kind_name()))
+    }
+
+    /// The number this value stands for under a number type: a number, or a string that spells
+    /// one (cty converts such a string to the number, so both encoders accept it).
+    pub(in crate::plugin) fn to_number(&self) -> Result<Cow<'_, Number>, CodecError> {
+        match self {
+            Dynamic::Number(number) => Ok(Cow::Borrowed(number)),
+            Dynamic::String(text) => Number::parse_required(text).map(Cow::Owned),
+            other => Err(other.mismatch("a number")),
+        }
+    }
+
+    /// The type a value of `dynamic` type travels with: what its shape says, the way Terraform
+    /// would type the same value written in configuration.
+    ///
+    /// Nulls, unknowns and the elements of empty collections carry no type, so they contribute
+    /// `dynamic`, which then gives way to whatever their siblings say. A list whose elements
+    /// disagree becomes a tuple and a map whose elements disagree an object, as in Terraform's
+    /// own type inference; a set has no such fallback.
+    pub(in crate::plugin) fn implied_type(&self) -> Result<Type, CodecError> {
+        Ok(match self {
+            Dynamic::Null | Dynamic::Unknown => Type::Dynamic,
+            Dynamic::Bool(_) => Type::Bool,
+            Dynamic::Number(_) => Type::Number,
+            Dynamic::String(_) => Type::String,
+            Dynamic::List(items) => {
+                let types = implied_types(items)?;
+                match common_type(&types) {
+                    Some(element) => Type::list(element),
+                    None => Type::Tuple(types),
+                }
+            }
+            Dynamic::Set(items) => {
+                let types = implied_types(items)?;
+                Type::set(common_type(&types).ok_or_else(|| {
+                    CodecError::new("the elements of a set of dynamic type must share one type")
+                })?)
+            }
+            Dynamic::Tuple(items) => Type::Tuple(implied_types(items)?),
+            Dynamic::Map(entries) => {
+                let types = entries
+                    .iter()
+                    .map(|(key, item)| item.implied_type().map_err(|e| e.in_key(key)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match common_type(&types) {
+                    Some(element) => Type::map(element),
+                    None => Type::object(entries.keys().cloned().zip(types)),
+                }
+            }
+            Dynamic::Object(entries) => Type::object(
+                entries
+                    .iter()
+                    .map(|(name, item)| {
+                        Ok((
+                            name.clone(),
+                            item.implied_type().map_err(|e| e.in_attribute(name))?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, CodecError>>()?,
+            ),
+        })
+    }
+}
+
+fn implied_types(items: &[Dynamic]) -> Result<Vec<Type>, CodecError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| item.implied_type().map_err(|e| e.in_index(index)))
+        .collect()
+}
+
+/// The one type all of `types` fit (`dynamic` for none), if there is one.
+fn common_type(types: &[Type]) -> Option<Type> {
+    types
+        .iter()
+        .try_fold(Type::Dynamic, |common, ty| unify(&common, ty))
+}
+
+fn unify(a: &Type, b: &Type) -> Option<Type> {
+    match (a, b) {
+        _ if a == b => Some(a.clone()),
+        (Type::Dynamic, other) | (other, Type::Dynamic) => Some(other.clone()),
+        (Type::List(x), Type::List(y)) => Some(Type::list(unify(x, y)?)),
+        (Type::Set(x), Type::Set(y)) => Some(Type::set(unify(x, y)?)),
+        (Type::Map(x), Type::Map(y)) => Some(Type::map(unify(x, y)?)),
+        (Type::Tuple(x), Type::Tuple(y)) if x.len() == y.len() => Some(Type::Tuple(
+            x.iter()
+                .zip(y)
+                .map(|(x, y)| unify(x, y))
+                .collect::<Option<_>>()?,
+        )),
+        (Type::Object { attributes: x, .. }, Type::Object { attributes: y, .. })
+            if x.keys().eq(y.keys()) =>
+        {
+            Some(Type::object(
+                x.iter()
+                    .zip(y.values())
+                    .map(|((name, x), y)| Some((name.clone(), unify(x, y)?)))
+                    .collect::<Option<Vec<_>>>()?,
+            ))
+        }
+        _ => None,
     }
 }
 

@@ -1,0 +1,120 @@
+//! The command line: what a run measures and where the report goes. Kept apart from the
+//! measurements so that the defaults (which the README's figures were taken with) are in one
+//! place.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "usage: dbaas-bench [options]
+
+Measures the release provider next to this binary (start-up to handshake and its memory at
+that point, binary size) and drives Terraform against dbaas-mock (plan, apply, refresh plan and
+destroy of N clusters), then writes a Markdown report to --out and prints it.
+
+  --counts LIST             cluster counts to run, comma-separated (default 10,100,300)
+  --provision-delay-ms MS   the emulator's creating -> online delay (default 2000)
+  --startup-runs N          provider start-ups to time per mode (default 30, after one warm-up)
+  --terraform PATH          Terraform CLI (default: $TERRAFORM_BIN, else terraform on PATH)
+  --out FILE                where to write the report (default target/bench/results.md)
+  --command-limit-secs S    kill a Terraform command that runs longer (default 1800)
+  -h, --help                this text";
+
+#[derive(Debug)]
+pub struct Options {
+    pub counts: Vec<usize>,
+    pub provision_delay_ms: u64,
+    pub startup_runs: usize,
+    pub terraform: Option<PathBuf>,
+    pub out: PathBuf,
+    pub command_limit: Duration,
+}
+
+impl Options {
+    /// `Ok(None)` means help was asked for.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
+        let mut options = Options {
+            counts: vec![10, 100, 300],
+            provision_delay_ms: 2000,
+            // 30 runs make the p90 the 27th sample rather than an outlier's neighbour.
+            startup_runs: 30,
+            terraform: None,
+            out: PathBuf::from("target/bench/results.md"),
+            command_limit: Duration::from_secs(1800),
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value)),
+                _ => (arg.clone(), None),
+            };
+            if flag == "-h" || flag == "--help" {
+                return Ok(None);
+            }
+            let value = match inline {
+                Some(value) => value.to_string(),
+                None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
+            };
+            match flag.as_str() {
+                "--counts" => {
+                    options.counts = value
+                        .split(',')
+                        .map(|count| parse_positive(&flag, count.trim()))
+                        .collect::<Result<_, _>>()?;
+                }
+                "--provision-delay-ms" => {
+                    options.provision_delay_ms = value.parse().map_err(|_| {
+                        format!("{flag}: {value:?} is not a number of milliseconds")
+                    })?;
+                }
+                "--startup-runs" => options.startup_runs = parse_positive(&flag, &value)?,
+                "--terraform" => options.terraform = Some(PathBuf::from(value)),
+                "--out" => options.out = PathBuf::from(value),
+                "--command-limit-secs" => {
+                    options.command_limit =
+                        Duration::from_secs(parse_positive(&flag, &value)? as u64);
+                }
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        Ok(Some(options))
+    }
+}
+
+fn parse_positive(flag: &str, value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(number) if number > 0 => Ok(number),
+        _ => Err(format!("{flag}: {value:?} is not a positive whole number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_default_and_parse_both_flag_spellings() {
+        let options = Options::parse(Vec::<String>::new()).unwrap().unwrap();
+        assert_eq!(options.counts, [10, 100, 300]);
+        assert_eq!(options.provision_delay_ms, 2000);
+        assert_eq!(options.startup_runs, 30);
+        let options = Options::parse(
+            [
+                "--counts=1,2",
+                "--startup-runs",
+                "3",
+                "--provision-delay-ms=0",
+            ]
+            .map(String::from),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(options.counts, [1, 2]);
+        assert_eq!(options.startup_runs, 3);
+        assert_eq!(options.provision_delay_ms, 0);
+        assert!(Options::parse(["--counts", "0"].map(String::from)).is_err());
+        assert!(Options::parse(["--bogus"].map(String::from)).is_err());
+        assert!(Options::parse(["--help"].map(String::from))
+            .unwrap()
+            .is_none());
+    }
+}

@@ -1,0 +1,173 @@
+//! `dbaas-bench`: measures the release provider on this machine and writes a Markdown report.
+//!
+//! ```text
+//! ./scripts/bench.sh                       # builds --release, runs this, prints the report
+//! target/release/dbaas-bench --counts 10,100 --provision-delay-ms 500 --startup-runs 10
+//! ```
+//!
+//! What it measures (see [`cli::USAGE`]):
+//!
+//! 1. Start-up ([`handshake`]): the time from spawning `terraform-provider-dbaas` with the
+//!    environment Terraform gives it until its go-plugin handshake line
+//!    (`1|6|unix|<socket>|grpc|<cert>`) is on stdout, and its resident memory at that moment;
+//!    with a P-521 client certificate like Terraform's ([`client_cert`]) and without one.
+//! 2. The size of the release provider binary, and whether it is stripped ([`binary`]).
+//! 3. Terraform plan / apply / plan (refresh) / destroy of N `dbaas_database_cluster` (one
+//!    resource with `count`) against `dbaas-mock` ([`emulator`]) with a fixed provisioning
+//!    delay ([`scenario`]): wall time, the API requests the emulator logged, split by kind
+//!    ([`requests`]: list calls versus reads by id show how much the shared cluster-list watch
+//!    of `dbaas::api::wait` saves), and the provider's peak resident memory ([`wrapper`]).
+//!
+//! The report is rendered by [`report`]. Nothing here asserts a timing: the numbers are
+//! reported, never judged.
+
+mod binary;
+mod cli;
+mod client_cert;
+mod emulator;
+mod handshake;
+mod machine;
+mod proc_status;
+mod process;
+mod report;
+mod requests;
+mod scenario;
+mod stats;
+mod wrapper;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use crate::cli::{Options, USAGE};
+use crate::emulator::Emulator;
+use crate::machine::Machine;
+use crate::process::WorkDir;
+use crate::report::Report;
+use crate::scenario::TerraformBench;
+
+/// The release binaries the benchmark drives; they sit next to this one in `target/release`.
+pub const PROVIDER_BINARY: &str = "terraform-provider-dbaas";
+const MOCK_BINARY: &str = "dbaas-mock";
+
+fn main() -> ExitCode {
+    // Terraform starts the copy of this binary that the benchmark puts in `dev_overrides`.
+    if wrapper::invoked_as_provider() {
+        return wrapper::run();
+    }
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("dbaas-bench: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("dbaas-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Progress on stderr, so that stdout carries only the report.
+pub fn log(message: impl AsRef<str>) {
+    eprintln!("==> {}", message.as_ref());
+}
+
+fn run(options: &Options) -> Result<()> {
+    let release_dir = std::env::current_exe()
+        .context("cannot find this program's own path")?
+        .parent()
+        .ok_or_else(|| anyhow!("this program's path has no directory"))?
+        .to_path_buf();
+    let provider = release_dir.join(PROVIDER_BINARY);
+    let mock = release_dir.join(MOCK_BINARY);
+    for binary in [&provider, &mock] {
+        if !binary.is_file() {
+            bail!(
+                "{} is missing; build with `cargo build --release --bins` (./scripts/bench.sh does)",
+                binary.display()
+            );
+        }
+    }
+    let terraform = find_terraform(options.terraform.as_deref())?;
+    let work = WorkDir::create()?;
+
+    let machine = Machine::describe(&terraform);
+    log(format!(
+        "{} CPUs, Terraform {}",
+        machine.cpus, machine.terraform_version
+    ));
+
+    let size = binary::BinarySize::measure(&provider)?;
+    let startup = handshake::measure(&provider, options.startup_runs, work.path())?;
+
+    let token = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let emulator = Emulator::start(&mock, &token, options.provision_delay_ms, work.path())?;
+    log(format!(
+        "dbaas-mock listening on {} (provisioning delay {} ms)",
+        emulator.url, options.provision_delay_ms
+    ));
+    let bench = TerraformBench::prepare(
+        &terraform,
+        &provider,
+        &emulator,
+        &token,
+        work.path(),
+        options.command_limit,
+    )?;
+    let mut phases = Vec::new();
+    for &count in &options.counts {
+        phases.extend(bench.run_count(count)?);
+    }
+    drop(emulator);
+
+    let report = Report {
+        machine,
+        provision_delay_ms: options.provision_delay_ms,
+        startup_runs: options.startup_runs,
+        startup,
+        size,
+        phases,
+    };
+    let markdown = report.render();
+    if let Some(dir) = options
+        .out
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+    {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    fs::write(&options.out, &markdown)
+        .with_context(|| format!("cannot write {}", options.out.display()))?;
+    log(format!("report written to {}", options.out.display()));
+    print!("{markdown}");
+    Ok(())
+}
+
+fn find_terraform(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = std::env::var_os("TERRAFORM_BIN").filter(|value| !value.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("terraform"))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            anyhow!(
+                "no Terraform CLI: pass --terraform, set TERRAFORM_BIN or put terraform on PATH"
+            )
+        })
+}
