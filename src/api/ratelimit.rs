@@ -19,8 +19,11 @@
 //! - A 429's `retry-after` holds every request back until it has passed.
 //!
 //! A response's `remaining` counts the requests the server had admitted when it arrived; the
-//! requests sent after it may not be counted yet, so they are subtracted. Responses to older
-//! requests than the latest one observed are ignored: their numbers are out of date.
+//! requests sent after it may not be counted yet, so they are subtracted, and so are the older
+//! ones still in flight (with many requests at once, one sent earlier can reach the server
+//! later; counting it twice for a moment costs a little speed, missing it costs a 429).
+//! Responses to older requests than the latest one observed are ignored: their numbers are out
+//! of date.
 
 use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};
@@ -69,6 +72,8 @@ struct State {
     sent: u64,
     /// The number of the newest request whose response was observed.
     observed: u64,
+    /// Numbers of the requests sent and not finished yet.
+    in_flight: std::collections::BTreeSet<u64>,
 }
 
 /// What a request waiting for its turn must do.
@@ -97,8 +102,11 @@ pub(crate) struct Permit<'a> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
+        let mut state = self.limiter.lock();
+        state.in_flight.remove(&self.seq);
         if self.probe {
-            self.limiter.lock().probing = false;
+            state.probing = false;
+            drop(state);
             self.limiter.changed.notify_waiters();
         }
     }
@@ -200,7 +208,12 @@ impl State {
             self.limit = seen.limit;
         }
         let sent_since = self.sent.saturating_sub(seq);
-        self.remaining = Some(seen.remaining.saturating_sub(sent_since));
+        let older_in_flight = self.in_flight.range(..seq).count() as u64;
+        self.remaining = Some(
+            seen.remaining
+                .saturating_sub(sent_since)
+                .saturating_sub(older_in_flight),
+        );
         self.reset_at = seen.reset_epoch.map(|epoch| {
             let reset = UNIX_EPOCH + Duration::from_secs(epoch);
             now + reset.duration_since(wall).unwrap_or_default()
@@ -244,6 +257,7 @@ impl State {
     fn go(&mut self, probe: bool) -> Turn {
         self.probing = probe;
         self.sent += 1;
+        self.in_flight.insert(self.sent);
         Turn::Go {
             seq: self.sent,
             probe,
@@ -384,10 +398,23 @@ mod tests {
     }
 
     #[test]
+    fn older_requests_still_in_flight_are_not_assumed_counted() {
+        let now = Instant::now();
+        let mut state = seen(100, 50, 60 * SEC, now);
+        assert_eq!(gone(&mut state, now, 10), 10);
+        // Request 4 answers first; 1 to 3 may reach the server after it.
+        state.observe(observed(100, 40, 60 * SEC), 4, now, wall());
+        assert_eq!(state.remaining, Some(31), "1-3 in flight, 5-10 sent after");
+    }
+
+    #[test]
     fn a_response_counts_the_requests_sent_after_it_and_old_ones_are_ignored() {
         let now = Instant::now();
         let mut state = seen(100, 50, 60 * SEC, now);
         assert_eq!(gone(&mut state, now, 10), 10);
+        for finished in 1..=3 {
+            state.in_flight.remove(&finished);
+        }
         state.observe(observed(100, 40, 60 * SEC), 4, now, wall());
         assert_eq!(
             state.remaining,
@@ -400,6 +427,9 @@ mod tests {
             (Some(34), Some(100)),
             "an older response"
         );
+        for finished in 4..=9 {
+            state.in_flight.remove(&finished);
+        }
         state.observe(
             Observed {
                 limit: None,
