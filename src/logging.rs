@@ -38,6 +38,11 @@ pub fn level_from_env(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
 /// Installs the global subscriber. Call once, before serving.
 pub fn init() {
     let level = level_from_env(|name| std::env::var(name).ok());
+    if level == LevelFilter::OFF {
+        // Nothing would be written: without a subscriber every event is skipped at its call
+        // site, and start-up does not pay for building one.
+        return;
+    }
     let subscriber =
         Registry::default().with(HclogJson.with_filter(filter_fn(move |meta| wanted(meta, level))));
     // A second call (tests) keeps the first subscriber, which is what we want.

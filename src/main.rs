@@ -19,7 +19,11 @@ fn main() -> std::process::ExitCode {
         tracing::error!(panic = %info, "terraform-provider-dbaas panicked; please report this bug");
         eprintln!("terraform-provider-dbaas panicked (a bug; please report it): {info}");
     }));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the provider waits on Terraform and the API, never on its own CPU, and a
+    // thread pool (workers, their malloc arenas, the CPU-quota probe) would cost start-up time
+    // and memory on every Terraform command. Blocking work (DNS lookups) still gets tokio's
+    // blocking threads, started when first needed.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

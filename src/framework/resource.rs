@@ -3,7 +3,7 @@
 //! the "unexpected request" guards, private state, the read and import tails, deadlines from
 //! the `timeouts` block, cancellation, and write-only attributes (never in plan or state).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -180,19 +180,30 @@ pub trait DynResource: Send + Sync {
 /// Wraps a [`ManagedResource`] for the protocol.
 pub struct Adapter<R: ManagedResource> {
     resource: R,
+    /// The schema and its write-only paths, built on first use: nothing of it is needed
+    /// before the handshake, and start-up is on the path of every Terraform command.
+    built: OnceLock<Built>,
+}
+
+struct Built {
     schema: Schema,
     write_only: Vec<Vec<String>>,
 }
 
 impl<R: ManagedResource> Adapter<R> {
     pub fn new(resource: R) -> Self {
-        let schema = resource.schema();
-        let write_only = schema.block.write_only_paths();
         Self {
             resource,
-            schema,
-            write_only,
+            built: OnceLock::new(),
         }
+    }
+
+    fn built(&self) -> &Built {
+        self.built.get_or_init(|| {
+            let schema = self.resource.schema();
+            let write_only = schema.block.write_only_paths();
+            Built { schema, write_only }
+        })
     }
 
     pub fn boxed(resource: R) -> Arc<dyn DynResource> {
@@ -220,7 +231,7 @@ impl<R: ManagedResource> Adapter<R> {
     fn value(&self, model: &R::Model, what: &str, diags: &mut Diagnostics) -> Dynamic {
         match to_dynamic(model) {
             Ok(mut value) => {
-                for path in &self.write_only {
+                for path in &self.built().write_only {
                     write_only::set_null(&mut value, path);
                 }
                 value
@@ -266,7 +277,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
     }
 
     fn schema(&self) -> Schema {
-        self.schema.clone()
+        self.built().schema.clone()
     }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
@@ -280,7 +291,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
     ) -> Diagnostics {
         let mut diags = Diagnostics::default();
         if !request.client_capabilities.write_only_attributes_allowed {
-            write_only::refuse_unsupported(&mut diags, &request.config, &self.write_only);
+            write_only::refuse_unsupported(&mut diags, &request.config, &self.built().write_only);
         }
         if let Some(config) = self.model(request.config, "configuration", &mut diags) {
             self.resource.validate(&mut diags, &config).await;
@@ -301,8 +312,9 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
             );
             return (None, diags);
         }
-        let upgraded = if request.version == self.schema.version {
-            match json::decode_lenient(&request.raw_json, &self.schema.value_type()) {
+        let schema = &self.built().schema;
+        let upgraded = if request.version == schema.version {
+            match json::decode_lenient(&request.raw_json, &schema.value_type()) {
                 Ok(value) => Some(value),
                 Err(error) => {
                     diags.root_err(

@@ -194,6 +194,23 @@ impl ServeOptions {
     }
 }
 
+/// The auto-mTLS server side: the acceptor and the certificate for the handshake line.
+struct ServerTls {
+    acceptor: tokio_rustls::TlsAcceptor,
+    cert_base64: String,
+}
+
+fn server_tls(client_cert_pem: &str) -> anyhow::Result<ServerTls> {
+    let identity =
+        tls::generate_server_identity().context("generating the plugin's TLS certificate")?;
+    let config = tls::server_config(&identity, client_cert_pem)
+        .context("setting up mutual TLS with Terraform")?;
+    Ok(ServerTls {
+        acceptor: tokio_rustls::TlsAcceptor::from(config),
+        cert_base64: identity.cert_base64(),
+    })
+}
+
 /// Serves `handler` as Terraform expects: the handshake line on stdout, then gRPC until
 /// Terraform shuts the plugin down (or the process gets SIGTERM).
 pub async fn serve(handler: Arc<dyn ProviderHandler>) -> anyhow::Result<()> {
@@ -223,23 +240,13 @@ pub async fn serve_with(
     announce: impl FnOnce(&str) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     let shutdown = options.shutdown.clone();
-    let provider = ProviderService::new(handler);
-
+    let provider = Arc::new(ProviderService::new(handler));
     let tls = match &options.client_cert_pem {
-        Some(client_cert) => {
-            let identity = tls::generate_server_identity()
-                .context("generating the plugin's TLS certificate")?;
-            let config = tls::server_config(&identity, client_cert)
-                .context("setting up mutual TLS with Terraform")?;
-            Some((
-                tokio_rustls::TlsAcceptor::from(config),
-                identity.cert_base64(),
-            ))
-        }
+        Some(client_cert_pem) => Some(server_tls(client_cert_pem)?),
         None => None,
     };
 
-    let unique: u64 = rand::random();
+    let unique = unique_suffix()?;
     let path = options
         .socket_dir
         .join(format!("plugin-dbaas-{}-{unique:016x}", std::process::id()));
@@ -247,22 +254,25 @@ pub async fn serve_with(
         .with_context(|| format!("listening on the Unix socket {}", path.display()))?;
     let _socket = SocketFile(path.clone());
 
-    let certificate = tls.as_ref().map(|(_, cert)| cert.as_str()).unwrap_or("");
+    let certificate = tls.as_ref().map(|t| t.cert_base64.as_str()).unwrap_or("");
     announce(&format!(
         "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{}|grpc|{certificate}",
         path.display()
     ))?;
 
+    // Terraform connects now; the schemas are built meanwhile instead of before the
+    // handshake (the first request would build them otherwise).
+    let warm = provider.clone();
+    tokio::spawn(async move { warm.warm() });
+
     let go_plugin = GoPluginServices {
         shutdown: shutdown.clone(),
     };
-    let connections = incoming(
-        listener,
-        tls.map(|(acceptor, _)| acceptor),
-        shutdown.clone(),
-    );
+    let connections = incoming(listener, tls.map(|t| t.acceptor), shutdown.clone());
     let result = tonic::transport::Server::builder()
-        .add_service(tfplugin6::provider_server::ProviderServer::new(provider))
+        .add_service(tfplugin6::provider_server::ProviderServer::from_arc(
+            provider,
+        ))
         .add_service(
             go_plugin::grpc_controller_server::GrpcControllerServer::new(go_plugin.clone()),
         )
@@ -279,6 +289,14 @@ pub async fn serve_with(
         bail!("the plugin's gRPC server failed: {error}");
     }
     Ok(())
+}
+
+/// A random suffix for the socket's name, from the system's generator.
+fn unique_suffix() -> anyhow::Result<u64> {
+    let bytes: [u8; 8] = ring::rand::generate(&ring::rand::SystemRandom::new())
+        .map_err(|_| anyhow::anyhow!("the system's random number generator failed"))?
+        .expose();
+    Ok(u64::from_le_bytes(bytes))
 }
 
 /// go-plugin's housekeeping services and gRPC health.

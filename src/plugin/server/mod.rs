@@ -6,7 +6,7 @@
 //! does the same way is in `values`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tonic::{Request, Response, Status};
 
@@ -38,38 +38,58 @@ struct Types {
 /// The tfplugin6 `Provider` service over a [`ProviderHandler`].
 pub struct ProviderService {
     handler: Arc<dyn ProviderHandler>,
+    /// The schemas and their types, built on first use (or by [`ProviderService::warm`] right
+    /// after the handshake, while Terraform connects): the handshake does not wait for them.
+    loaded: OnceLock<Loaded>,
+}
+
+struct Loaded {
     schemas: ProviderSchemas,
     types: Types,
 }
 
 impl ProviderService {
     pub fn new(handler: Arc<dyn ProviderHandler>) -> Self {
-        let schemas = handler.schemas();
-        let types = Types {
-            provider: schemas.provider.value_type(),
-            provider_meta: schemas.provider_meta.as_ref().map(|s| s.value_type()),
-            resources: types_of(&schemas.resources),
-            data_sources: types_of(&schemas.data_sources),
-            ephemeral_resources: types_of(&schemas.ephemeral_resources),
-            identities: schemas
-                .identities
-                .iter()
-                .map(|(name, identity)| (name.clone(), identity.value_type()))
-                .collect(),
-        };
         Self {
             handler,
-            schemas,
-            types,
+            loaded: OnceLock::new(),
         }
     }
 
+    /// Builds the schemas and types now, if no request has yet.
+    pub fn warm(&self) {
+        self.loaded();
+    }
+
+    fn loaded(&self) -> &Loaded {
+        self.loaded.get_or_init(|| {
+            let schemas = self.handler.schemas();
+            let types = Types {
+                provider: schemas.provider.value_type(),
+                provider_meta: schemas.provider_meta.as_ref().map(|s| s.value_type()),
+                resources: types_of(&schemas.resources),
+                data_sources: types_of(&schemas.data_sources),
+                ephemeral_resources: types_of(&schemas.ephemeral_resources),
+                identities: schemas
+                    .identities
+                    .iter()
+                    .map(|(name, identity)| (name.clone(), identity.value_type()))
+                    .collect(),
+            };
+            Loaded { schemas, types }
+        })
+    }
+
     pub fn schemas(&self) -> &ProviderSchemas {
-        &self.schemas
+        &self.loaded().schemas
+    }
+
+    fn types(&self) -> &Types {
+        &self.loaded().types
     }
 
     fn server_capabilities(&self) -> pb::ServerCapabilities {
-        let capabilities = self.schemas.capabilities;
+        let capabilities = self.schemas().capabilities;
         pb::ServerCapabilities {
             plan_destroy: capabilities.plan_destroy,
             get_provider_schema_optional: capabilities.get_provider_schema_optional,
@@ -145,7 +165,7 @@ impl pb::provider_server::Provider for ProviderService {
             server_capabilities: Some(self.server_capabilities()),
             diagnostics: Vec::new(),
             data_sources: self
-                .schemas
+                .schemas()
                 .data_sources
                 .keys()
                 .map(|name| m::DataSourceMetadata {
@@ -153,7 +173,7 @@ impl pb::provider_server::Provider for ProviderService {
                 })
                 .collect(),
             resources: self
-                .schemas
+                .schemas()
                 .resources
                 .keys()
                 .map(|name| m::ResourceMetadata {
@@ -162,7 +182,7 @@ impl pb::provider_server::Provider for ProviderService {
                 .collect(),
             functions: Vec::new(),
             ephemeral_resources: self
-                .schemas
+                .schemas()
                 .ephemeral_resources
                 .keys()
                 .map(|name| m::EphemeralMetadata {
@@ -183,13 +203,13 @@ impl pb::provider_server::Provider for ProviderService {
                 .collect()
         };
         Ok(Response::new(pb::get_provider_schema::Response {
-            provider: Some(self.schemas.provider.to_proto()),
-            resource_schemas: encode_all(&self.schemas.resources),
-            data_source_schemas: encode_all(&self.schemas.data_sources),
+            provider: Some(self.schemas().provider.to_proto()),
+            resource_schemas: encode_all(&self.schemas().resources),
+            data_source_schemas: encode_all(&self.schemas().data_sources),
             functions: Default::default(),
-            ephemeral_resource_schemas: encode_all(&self.schemas.ephemeral_resources),
+            ephemeral_resource_schemas: encode_all(&self.schemas().ephemeral_resources),
             diagnostics: Vec::new(),
-            provider_meta: self.schemas.provider_meta.as_ref().map(|s| s.to_proto()),
+            provider_meta: self.schemas().provider_meta.as_ref().map(|s| s.to_proto()),
             server_capabilities: Some(self.server_capabilities()),
         }))
     }
@@ -200,7 +220,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Reply<pb::get_resource_identity_schemas::Response> {
         Ok(Response::new(pb::get_resource_identity_schemas::Response {
             identity_schemas: self
-                .schemas
+                .schemas()
                 .identities
                 .iter()
                 .map(|(name, identity)| (name.clone(), identity.to_proto()))
@@ -217,7 +237,7 @@ impl pb::provider_server::Provider for ProviderService {
         let mut diags = Diagnostics::default();
         if let Some(config) = decode(
             request.config,
-            &self.types.provider,
+            &self.types().provider,
             "provider configuration",
             &mut diags,
         ) {
@@ -234,7 +254,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Reply<pb::validate_resource_config::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
-        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
+        if let Some(ty) = self.types().resource(&request.type_name, &mut diags) {
             if let Some(config) = decode(request.config, ty, "configuration", &mut diags) {
                 diags.extend(
                     self.handler
@@ -258,7 +278,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Reply<pb::validate_data_resource_config::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
-        if let Some(ty) = self.types.data_source(&request.type_name, &mut diags) {
+        if let Some(ty) = self.types().data_source(&request.type_name, &mut diags) {
             if let Some(config) = decode(request.config, ty, "configuration", &mut diags) {
                 diags.extend(
                     self.handler
@@ -279,7 +299,7 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         if let Some(ty) = self
-            .types
+            .types()
             .ephemeral_resource(&request.type_name, &mut diags)
         {
             if let Some(config) = decode(request.config, ty, "configuration", &mut diags) {
@@ -304,7 +324,7 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut upgraded_state = None;
-        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
+        if let Some(ty) = self.types().resource(&request.type_name, &mut diags) {
             let raw = request.raw_state.unwrap_or_default();
             let (state, more) = self
                 .handler
@@ -332,7 +352,7 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Reply<pb::upgrade_resource_identity::Response> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
-        let ty = self.types.identities.get(&request.type_name);
+        let ty = self.types().identities.get(&request.type_name);
         let (identity, more) = self
             .handler
             .upgrade_resource_identity(UpgradeIdentityRequest {
@@ -357,7 +377,7 @@ impl pb::provider_server::Provider for ProviderService {
         let mut diags = Diagnostics::default();
         if let Some(config) = decode(
             request.config,
-            &self.types.provider,
+            &self.types().provider,
             "provider configuration",
             &mut diags,
         ) {
@@ -383,10 +403,10 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::read_resource::Response::default();
-        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
-            let identity_type = self.types.identities.get(&request.type_name);
+        if let Some(ty) = self.types().resource(&request.type_name, &mut diags) {
+            let identity_type = self.types().identities.get(&request.type_name);
             let state = decode(request.current_state, ty, "state", &mut diags);
-            let meta = self.types.decode_meta(request.provider_meta, &mut diags);
+            let meta = self.types().decode_meta(request.provider_meta, &mut diags);
             let identity = identity_data(request.current_identity, identity_type, &mut diags);
             if let Some(current_state) = state.filter(|_| !diags.has_errors()) {
                 let answer = self
@@ -418,8 +438,8 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::plan_resource_change::Response::default();
-        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
-            let identity_type = self.types.identities.get(&request.type_name);
+        if let Some(ty) = self.types().resource(&request.type_name, &mut diags) {
+            let identity_type = self.types().identities.get(&request.type_name);
             let prior = decode(request.prior_state, ty, "prior state", &mut diags);
             let proposed = decode(
                 request.proposed_new_state,
@@ -428,7 +448,7 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             );
             let config = decode(request.config, ty, "configuration", &mut diags);
-            let meta = self.types.decode_meta(request.provider_meta, &mut diags);
+            let meta = self.types().decode_meta(request.provider_meta, &mut diags);
             let identity = identity_data(request.prior_identity, identity_type, &mut diags);
             if let (Some(prior_state), Some(proposed_new_state), Some(config), false) =
                 (prior, proposed, config, diags.has_errors())
@@ -471,12 +491,12 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::apply_resource_change::Response::default();
-        if let Some(ty) = self.types.resource(&request.type_name, &mut diags) {
-            let identity_type = self.types.identities.get(&request.type_name);
+        if let Some(ty) = self.types().resource(&request.type_name, &mut diags) {
+            let identity_type = self.types().identities.get(&request.type_name);
             let prior = decode(request.prior_state, ty, "prior state", &mut diags);
             let planned = decode(request.planned_state, ty, "planned state", &mut diags);
             let config = decode(request.config, ty, "configuration", &mut diags);
-            let meta = self.types.decode_meta(request.provider_meta, &mut diags);
+            let meta = self.types().decode_meta(request.provider_meta, &mut diags);
             let identity = identity_data(request.planned_identity, identity_type, &mut diags);
             if let (Some(prior_state), Some(planned_state), Some(config), false) =
                 (prior, planned, config, diags.has_errors())
@@ -512,11 +532,11 @@ impl pb::provider_server::Provider for ProviderService {
         let mut diags = Diagnostics::default();
         let mut response = pb::import_resource_state::Response::default();
         if self
-            .types
+            .types()
             .resource(&request.type_name, &mut diags)
             .is_some()
         {
-            let identity_type = self.types.identities.get(&request.type_name);
+            let identity_type = self.types().identities.get(&request.type_name);
             let identity = identity_data(request.identity, identity_type, &mut diags);
             if !diags.has_errors() {
                 let answer = self
@@ -530,10 +550,10 @@ impl pb::provider_server::Provider for ProviderService {
                     .await;
                 diags.extend(answer.diagnostics);
                 for imported in answer.imported {
-                    let Some(ty) = self.types.resources.get(&imported.type_name) else {
+                    let Some(ty) = self.types().resources.get(&imported.type_name) else {
                         continue;
                     };
-                    let identity_type = self.types.identities.get(&imported.type_name);
+                    let identity_type = self.types().identities.get(&imported.type_name);
                     let state = encode(&imported.state, ty, "imported state", &mut diags);
                     let identity = encode_identity(imported.identity, identity_type, &mut diags);
                     response
@@ -558,8 +578,8 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::move_resource_state::Response::default();
-        if let Some(ty) = self.types.resource(&request.target_type_name, &mut diags) {
-            let identity_type = self.types.identities.get(&request.target_type_name);
+        if let Some(ty) = self.types().resource(&request.target_type_name, &mut diags) {
+            let identity_type = self.types().identities.get(&request.target_type_name);
             let answer = self
                 .handler
                 .move_resource_state(MoveRequest {
@@ -592,9 +612,9 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
         let mut response = pb::read_data_source::Response::default();
-        if let Some(ty) = self.types.data_source(&request.type_name, &mut diags) {
+        if let Some(ty) = self.types().data_source(&request.type_name, &mut diags) {
             let config = decode(request.config, ty, "configuration", &mut diags);
-            let meta = self.types.decode_meta(request.provider_meta, &mut diags);
+            let meta = self.types().decode_meta(request.provider_meta, &mut diags);
             if let (Some(config), false) = (config, diags.has_errors()) {
                 let (state, more) = self
                     .handler
@@ -623,7 +643,7 @@ impl pb::provider_server::Provider for ProviderService {
         let mut diags = Diagnostics::default();
         let mut response = pb::open_ephemeral_resource::Response::default();
         if let Some(ty) = self
-            .types
+            .types()
             .ephemeral_resource(&request.type_name, &mut diags)
         {
             if let Some(config) = decode(request.config, ty, "configuration", &mut diags) {
