@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use dbaas::docs::{
-    self, Catalogue, IMPORT_BLOCK, PROVIDER_EXAMPLE, PROVIDER_SOURCE, PROVIDER_TEMPLATE,
-    REGENERATE_COMMAND, SCHEMA_FILE,
+    self, Catalogue, IMPORT_BLOCK, IMPORT_IDENTITY_BLOCK, PROVIDER_EXAMPLE, PROVIDER_SOURCE,
+    PROVIDER_TEMPLATE, REGENERATE_COMMAND, SCHEMA_FILE,
 };
 use serde_json::Value as Json;
 
@@ -153,13 +153,23 @@ fn every_resource_and_data_source_has_a_valid_example() {
 
     // `import` blocks arrived in Terraform 1.5; the suite also runs under Terraform 1.0.
     let import_blocks_supported = terraform.version() >= (1, 5);
+    // ... and `import` blocks by `identity` in Terraform 1.12.
+    let identity_imports_supported = terraform.version() >= (1, 12);
     for dir in example_dirs {
         let check = Terraform::new();
         let mut declares_provider_requirements = false;
         for file in fs::read_dir(root().join(&dir)).unwrap() {
             let path = file.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".tf") || (name == IMPORT_BLOCK && !import_blocks_supported) {
+            // Both import examples target the same address, so a Terraform that can check the
+            // identity one checks it in place of the ID one.
+            let has_identity_block = root().join(&dir).join(IMPORT_IDENTITY_BLOCK).is_file();
+            if !name.ends_with(".tf")
+                || (name == IMPORT_BLOCK
+                    && (!import_blocks_supported
+                        || (identity_imports_supported && has_identity_block)))
+                || (name == IMPORT_IDENTITY_BLOCK && !identity_imports_supported)
+            {
                 continue;
             }
             let text = fs::read_to_string(&path).unwrap();
@@ -196,6 +206,56 @@ fn every_resource_and_data_source_has_a_valid_example() {
 
 /// The hand-written provider guide repeats the environment variables and defaults; it must not
 /// drift from the provider's schema and constants, and it must mention every setting.
+/// Every resource with an identity shows an `import` block by identity that sets exactly its
+/// identity attributes (Terraform 1.12 checks the block itself, when it is the one running).
+#[test]
+fn identity_import_examples_name_the_identity_attributes() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for entry in catalogue().entries {
+        let Some(identity) = &entry.identity else {
+            continue;
+        };
+        let Some(path) = entry.import_identity_path() else {
+            problems.push(format!(
+                "{} has an identity but no import example path",
+                entry.type_name
+            ));
+            continue;
+        };
+        let Ok(text) = fs::read_to_string(root().join(&path)) else {
+            problems.push(format!(
+                "{path} is missing ({} has an identity)",
+                entry.type_name
+            ));
+            continue;
+        };
+        checked += 1;
+        if !text.contains(&format!("to = {}.", entry.type_name)) {
+            problems.push(format!("{path} does not import into a {}", entry.type_name));
+        }
+        let Some(body) = text
+            .split_once("identity = {")
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map(|(body, _)| body)
+        else {
+            problems.push(format!("{path} has no `identity = {{ … }}`"));
+            continue;
+        };
+        let set: Vec<String> = body
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(name, _)| name.trim().to_string())
+            .collect();
+        let expected: Vec<String> = identity.attributes.iter().map(|a| a.name.clone()).collect();
+        if set != expected {
+            problems.push(format!("{path} sets {set:?}; the identity is {expected:?}"));
+        }
+    }
+    assert!(checked >= 4, "only {checked} identity examples checked");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn provider_guide_agrees_with_the_provider() {
     let guide = fs::read_to_string(root().join(PROVIDER_TEMPLATE)).unwrap();

@@ -717,30 +717,6 @@ async fn open_ephemeral_resource_is_refused_with_a_diagnostic() {
 }
 
 #[tokio::test]
-async fn upgrade_resource_identity_is_refused_with_a_diagnostic() {
-    let mut session = session().await;
-    let response = session
-        .client
-        .upgrade_resource_identity(pb::upgrade_resource_identity::Request {
-            type_name: CLUSTER.to_string(),
-            version: 0,
-            raw_identity: Some(pb::RawState {
-                json: b"{\"id\":\"x\"}".to_vec(),
-                flatmap: Default::default(),
-            }),
-        })
-        .await
-        .expect("UpgradeResourceIdentity must be answered, not UNIMPLEMENTED")
-        .into_inner();
-    assert_clear_error(
-        &response.diagnostics,
-        "UpgradeResourceIdentity is not supported by this provider",
-        "UpgradeResourceIdentity",
-    );
-    assert!(response.upgraded_identity.is_none());
-}
-
-#[tokio::test]
 async fn call_function_is_refused_with_a_function_error() {
     let mut session = session().await;
     let response = session

@@ -4,10 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::framework::context::ProviderData;
-use crate::plugin::schema::Schema;
+use crate::plugin::schema::{IdentitySchema, Schema};
 use crate::plugin::service::{ProviderHandler, ProviderSchemas};
 
-use super::{DocsError, DOCS_DIR, IMPORT_BLOCK, IMPORT_SCRIPT, PROVIDER_NAME, TEMPLATE_SUFFIX};
+use super::{
+    DocsError, DOCS_DIR, IMPORT_BLOCK, IMPORT_IDENTITY_BLOCK, IMPORT_SCRIPT, PROVIDER_NAME,
+    TEMPLATE_SUFFIX,
+};
 
 /// Resource, data source or ephemeral resource: they differ only in where their files live,
 /// in wording, and in whether they can be imported.
@@ -83,6 +86,8 @@ pub struct Entry {
     /// The full type name, e.g. `dbaas_database_cluster`.
     pub type_name: String,
     pub schema: Schema,
+    /// The resource identity (protocol 6.9), for resources that have one.
+    pub identity: Option<IdentitySchema>,
 }
 
 impl Entry {
@@ -111,6 +116,12 @@ impl Entry {
         self.kind
             .importable()
             .then(|| format!("{}/{IMPORT_BLOCK}", self.example_dir()))
+    }
+
+    /// `import-by-identity.tf`; only resources with an identity can be imported by it.
+    pub fn import_identity_path(&self) -> Option<String> {
+        (self.kind.importable() && self.identity.is_some())
+            .then(|| format!("{}/{IMPORT_IDENTITY_BLOCK}", self.example_dir()))
     }
 
     pub fn doc_path(&self) -> String {
@@ -168,8 +179,13 @@ impl Catalogue {
         ];
         let mut entries = Vec::new();
         let mut misnamed = Vec::new();
+        let mut identities = schemas.identities;
         for (kind, schemas) in served {
             for (type_name, schema) in schemas {
+                let identity = match kind {
+                    Kind::Resource => identities.remove(&type_name),
+                    _ => None,
+                };
                 if !short_name(&type_name).is_some_and(|rest| !rest.is_empty()) {
                     misnamed.push(format!(
                         "{kind} {type_name:?} is not named `{PROVIDER_NAME}_<name>`"
@@ -179,6 +195,7 @@ impl Catalogue {
                     kind,
                     type_name,
                     schema,
+                    identity,
                 });
             }
         }

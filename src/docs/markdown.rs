@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::plugin::schema::{
-    Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock,
+    Attribute, AttributeConstraint, AttributeType, Block, Description, IdentitySchema, NestedBlock,
 };
 
 use super::cached_regex;
@@ -209,6 +209,33 @@ struct Nested<'a> {
 pub fn schema_markdown(block: &Block) -> String {
     let mut out = format!("{SCHEMA_NOTE}\n## Schema\n\n");
     write_block_children(&mut out, &[], block, true);
+    out
+}
+
+/// The `### Identity Schema` of an import section, as tfplugindocs renders it: the attributes
+/// Terraform requires of an `import` block's `identity`, then those it accepts.
+pub fn identity_schema_markdown(identity: &IdentitySchema) -> String {
+    let mut out = String::from("### Identity Schema\n");
+    for (heading, wanted) in [("#### Required", true), ("#### Optional", false)] {
+        let attributes: Vec<_> = identity
+            .attributes
+            .iter()
+            .filter(|a| a.required_for_import == wanted)
+            .collect();
+        if attributes.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{heading}\n\n"));
+        for attribute in attributes {
+            let description = Description::plain(attribute.description.clone());
+            out.push_str(&format!(
+                "- `{}` ({}){}\n",
+                attribute.name,
+                type_name(&attribute.attr_type),
+                description_suffix(&description)
+            ));
+        }
+    }
     out
 }
 

@@ -69,6 +69,7 @@ pub const PROVIDER_TEMPLATE: &str = "templates/index.md.tmpl";
 pub const IMPORT_SCRIPT: &str = "import.sh";
 /// The `import` block example in a resource's example directory (Terraform 1.5 and later).
 pub const IMPORT_BLOCK: &str = "import-by-string-id.tf";
+pub const IMPORT_IDENTITY_BLOCK: &str = "import-by-identity.tf";
 const TEMPLATE_SUFFIX: &str = ".md.tmpl";
 
 /// Why documentation could not be generated.
@@ -265,6 +266,7 @@ mod tests {
             kind: Kind::EphemeralResource,
             type_name: "dbaas_thing_token".into(),
             schema: catalogue.entries[1].schema.clone(),
+            identity: None,
         });
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();

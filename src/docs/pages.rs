@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::plugin::schema::Description;
 
 use super::catalogue::{Catalogue, Entry};
-use super::markdown::{description_text, schema_markdown};
+use super::markdown::{description_text, identity_schema_markdown, schema_markdown};
 use super::template;
 use super::{DocsError, Page, DOCS_DIR, PROVIDER_EXAMPLE, PROVIDER_NAME, PROVIDER_TEMPLATE};
 
@@ -34,17 +34,27 @@ description: |-
 {{- end }}
 
 {{ .SchemaMarkdown | trimspace }}
-{{- if .HasImport }}
+{{- if or .HasImport .HasImportIDConfig .HasImportIdentityConfig }}
 
 ## Import
 
 Import is supported using the following syntax:
+{{- end }}
+{{- if .HasImportIdentityConfig }}
+
+In Terraform v1.12.0 and later, the [`import` block](https://developer.hashicorp.com/terraform/language/import) can be used with the `identity` attribute, for example:
+
+{{ tffile .ImportIdentityConfigFile }}
+
+{{ .IdentitySchemaMarkdown | trimspace }}
+{{- end }}
 {{- if .HasImportIDConfig }}
 
 In Terraform v1.5.0 and later, the [`import` block](https://developer.hashicorp.com/terraform/language/import) can be used with the `id` attribute, for example:
 
 {{ tffile .ImportIDConfigFile }}
 {{- end }}
+{{- if .HasImport }}
 
 The [`terraform import` command](https://developer.hashicorp.com/terraform/cli/commands/import) can be used, for example:
 
@@ -144,6 +154,22 @@ pub(super) fn entry_page(root: &Path, entry: &Entry) -> Result<Page, DocsError> 
     fields.insert("ImportFile", Text(import.unwrap_or_default()));
     fields.insert("HasImportIDConfig", Bool(import_block.is_some()));
     fields.insert("ImportIDConfigFile", Text(import_block.unwrap_or_default()));
+    let import_identity = existing(entry.import_identity_path());
+    fields.insert("HasImportIdentityConfig", Bool(import_identity.is_some()));
+    fields.insert(
+        "ImportIdentityConfigFile",
+        Text(import_identity.unwrap_or_default()),
+    );
+    fields.insert(
+        "IdentitySchemaMarkdown",
+        Text(
+            entry
+                .identity
+                .as_ref()
+                .map(identity_schema_markdown)
+                .unwrap_or_default(),
+        ),
+    );
     fields.insert("SchemaMarkdown", Text(schema_markdown(&entry.schema.block)));
     let contents = render_page(
         root,

@@ -314,6 +314,31 @@ fn evaluate(pipeline: &Pipeline, context: &dyn Context) -> Result<Value, String>
         let value = match command.as_slice() {
             [Arg::Field(name)] if piped.is_none() => field(name)?,
             [Arg::Literal(text)] if piped.is_none() => Value::Text(text.clone()),
+            // Go's `or` and `and`: the first argument that decides, as a value (not text), so
+            // that `{{ if or .HasA .HasB }}` tests booleans.
+            [Arg::Function(name), args @ ..]
+                if (name == "or" || name == "and") && !args.is_empty() && piped.is_none() =>
+            {
+                let want = name == "or";
+                let mut decided = None;
+                for arg in args {
+                    let value = match arg {
+                        Arg::Field(name) => field(name)?,
+                        Arg::Literal(text) => Value::Text(text.clone()),
+                        Arg::Function(inner) => {
+                            return Err(fail(format!(
+                                "`{inner}` cannot be an argument (nested calls are not supported)"
+                            )))
+                        }
+                    };
+                    let stop = value.truthy() == want;
+                    decided = Some(value);
+                    if stop {
+                        break;
+                    }
+                }
+                decided.expect("at least one argument")
+            }
             [Arg::Function(name), args @ ..] => {
                 let mut values = Vec::new();
                 for arg in args {
@@ -439,6 +464,20 @@ mod tests {
             out,
             "# dbaas_thing\n  A thing, see docs.\n  Two lines.\n<terraform:examples/x.tf>\n<shell:i.sh>"
         );
+    }
+
+    #[test]
+    fn or_and_and_decide_on_booleans() {
+        let cases = [
+            ("{{ if or .No .Yes }}y{{ else }}n{{ end }}", "y"),
+            ("{{ if or .No .No }}y{{ else }}n{{ end }}", "n"),
+            ("{{ if and .Yes .No }}y{{ else }}n{{ end }}", "n"),
+            ("{{ if and .Yes .Yes }}y{{ else }}n{{ end }}", "y"),
+            ("{{ or .No .Name }}", "dbaas_thing"),
+        ];
+        for (template, expected) in cases {
+            assert_eq!(render(template, &fields()).unwrap(), expected, "{template}");
+        }
     }
 
     #[test]

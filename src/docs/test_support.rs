@@ -67,6 +67,7 @@ pub fn sample_catalogue() -> Catalogue {
                     version: 1,
                     block: sample_block(),
                 },
+                identity: None,
             },
             Entry {
                 kind: Kind::DataSource,
@@ -75,6 +76,7 @@ pub fn sample_catalogue() -> Catalogue {
                     version: 1,
                     block: sample_block(),
                 },
+                identity: None,
             },
         ],
     }

@@ -13,8 +13,8 @@ use crate::plugin::service::{
     ApplyRequest, ApplyResponse, ConfigureRequest, EphemeralPrivateRequest, ImportRequest,
     ImportResponse, MoveRequest, MoveResponse, OpenEphemeralRequest, OpenEphemeralResponse,
     PlanRequest, PlanResponse, ProviderHandler, ProviderSchemas, ReadDataRequest, ReadRequest,
-    ReadResponse, RenewEphemeralResponse, ServerCapabilities, UpgradeStateRequest,
-    ValidateResourceRequest,
+    ReadResponse, RenewEphemeralResponse, ServerCapabilities, UpgradeIdentityRequest,
+    UpgradeStateRequest, ValidateResourceRequest,
 };
 use crate::plugin::value::from_dynamic;
 use crate::plugin::Diagnostics;
@@ -193,6 +193,16 @@ impl<P: ProviderBlock> ProviderHandler for Host<P> {
     ) -> (Option<Dynamic>, Diagnostics) {
         match self.resources.get(request.type_name.as_str()) {
             Some(resource) => resource.upgrade(request).await,
+            None => (None, unknown("resource", &request.type_name)),
+        }
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: UpgradeIdentityRequest,
+    ) -> (Option<Dynamic>, Diagnostics) {
+        match self.resources.get(request.type_name.as_str()) {
+            Some(resource) => resource.upgrade_identity(request).await,
             None => (None, unknown("resource", &request.type_name)),
         }
     }

@@ -11,11 +11,11 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::plugin::dynamic::Dynamic;
-use crate::plugin::schema::{IdentitySchema, Schema};
+use crate::plugin::schema::{AttributeType, IdentityAttribute, IdentitySchema, Schema};
 use crate::plugin::service::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, ImportedResource, MoveRequest,
-    MoveResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, UpgradeStateRequest,
-    ValidateResourceRequest,
+    MoveResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, UpgradeIdentityRequest,
+    UpgradeStateRequest, ValidateResourceRequest,
 };
 use crate::plugin::value::{from_dynamic, to_dynamic, Value};
 use crate::plugin::{json, AttributePath, Diagnostics};
@@ -38,15 +38,12 @@ pub trait ManagedResource: Send + Sync + 'static {
 
     fn schema(&self) -> Schema;
 
-    /// The resource's identity (protocol 6.9), when it has one.
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        None
-    }
-
-    /// The identity of an object in state.
-    fn identity(&self, _state: &Self::Model) -> Option<Dynamic> {
-        None
-    }
+    /// What identifies an object apart from the rest of its state (protocol 6.9 resource
+    /// identity): top-level string attributes of the schema, in the order the import ID joins
+    /// them with commas, so that importing by identity is importing by that ID. The identity
+    /// schema, the identity returned by plan, apply, read, import and move, and import by
+    /// identity all follow from this list; empty means no identity.
+    const IDENTITY: &'static [&'static str] = &[];
 
     /// The model's `timeouts` block, so that the framework can set each request's deadline.
     fn timeouts(model: &Self::Model) -> &Value<Timeouts>;
@@ -170,6 +167,10 @@ pub trait DynResource: Send + Sync {
         request: ValidateResourceRequest,
     ) -> Diagnostics;
     async fn upgrade(&self, request: UpgradeStateRequest) -> (Option<Dynamic>, Diagnostics);
+    async fn upgrade_identity(
+        &self,
+        request: UpgradeIdentityRequest,
+    ) -> (Option<Dynamic>, Diagnostics);
     async fn read(&self, data: Arc<ProviderData>, request: ReadRequest) -> ReadResponse;
     async fn plan(&self, data: Arc<ProviderData>, request: PlanRequest) -> PlanResponse;
     async fn apply(&self, data: Arc<ProviderData>, request: ApplyRequest) -> ApplyResponse;
@@ -188,6 +189,7 @@ pub struct Adapter<R: ManagedResource> {
 struct Built {
     schema: Schema,
     write_only: Vec<Vec<String>>,
+    identity: Option<IdentitySchema>,
 }
 
 impl<R: ManagedResource> Adapter<R> {
@@ -202,7 +204,12 @@ impl<R: ManagedResource> Adapter<R> {
         self.built.get_or_init(|| {
             let schema = self.resource.schema();
             let write_only = schema.block.write_only_paths();
-            Built { schema, write_only }
+            let identity = identity_schema(&schema, R::IDENTITY);
+            Built {
+                schema,
+                write_only,
+                identity,
+            }
         })
     }
 
@@ -255,12 +262,84 @@ impl<R: ManagedResource> Adapter<R> {
         RequestContext::new(data).with_deadline(Instant::now() + limit)
     }
 
-    fn identity_of(&self, state: &Dynamic, model: Option<&R::Model>) -> Option<Dynamic> {
-        if state.is_null() {
+    /// The identity of `state`: its identity attributes, unknown where the state has them
+    /// unknown (a plan to create); none for no object or a resource without identity.
+    fn identity_of(&self, state: &Dynamic) -> Option<Dynamic> {
+        if state.is_null() || R::IDENTITY.is_empty() {
             return None;
         }
-        model.and_then(|m| self.resource.identity(m))
+        Some(Dynamic::Object(
+            R::IDENTITY
+                .iter()
+                .map(|name| {
+                    let value = state.attribute(name).cloned().unwrap_or(Dynamic::Null);
+                    (name.to_string(), value)
+                })
+                .collect(),
+        ))
     }
+
+    /// The import ID an identity stands for (its attributes joined by commas), or why there is
+    /// none.
+    fn import_id_of(&self, identity: &Dynamic) -> Result<String, String> {
+        if R::IDENTITY.is_empty() {
+            return Err(format!("{} has no resource identity.", R::TYPE_NAME));
+        }
+        let mut parts = Vec::with_capacity(R::IDENTITY.len());
+        for name in R::IDENTITY {
+            match identity.attribute(name) {
+                Some(Dynamic::String(value)) if !value.trim().is_empty() => {
+                    parts.push(value.trim().to_string())
+                }
+                Some(Dynamic::Unknown) => {
+                    return Err(format!(
+                        "The identity attribute {name:?} is not known yet; importing needs every \
+                         identity attribute ({}) known at plan time.",
+                        R::IDENTITY.join(", ")
+                    ))
+                }
+                _ => {
+                    return Err(format!(
+                        "The identity attribute {name:?} is required and must be a non-empty \
+                         string; {} is identified by {}.",
+                        R::TYPE_NAME,
+                        R::IDENTITY.join(", ")
+                    ))
+                }
+            }
+        }
+        Ok(parts.join(","))
+    }
+}
+
+/// The identity schema of `names` in `schema`: every one a required string, described as the
+/// attribute it mirrors.
+fn identity_schema(schema: &Schema, names: &[&str]) -> Option<IdentitySchema> {
+    if names.is_empty() {
+        return None;
+    }
+    let attributes = names
+        .iter()
+        .map(|name| {
+            let description = schema
+                .block
+                .attributes
+                .get(*name)
+                .map(|attribute| attribute.description.content.clone())
+                .unwrap_or_default();
+            IdentityAttribute {
+                name: name.to_string(),
+                attr_type: AttributeType::String,
+                required_for_import: true,
+                optional_for_import: false,
+                description,
+            }
+        })
+        .collect();
+    Some(IdentitySchema {
+        version: 0,
+        attributes,
+    })
 }
 
 fn unexpected(diags: &mut Diagnostics, request: &str, detail: &str) {
@@ -281,7 +360,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
     }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
-        self.resource.identity_schema()
+        self.built().identity.clone()
     }
 
     async fn validate(
@@ -297,6 +376,53 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
             self.resource.validate(&mut diags, &config).await;
         }
         diags
+    }
+
+    /// A stored identity, as Terraform ≥ 1.12 hands it back before using it: the current
+    /// version is read as it is; there has been no other.
+    async fn upgrade_identity(
+        &self,
+        request: UpgradeIdentityRequest,
+    ) -> (Option<Dynamic>, Diagnostics) {
+        let mut diags = Diagnostics::default();
+        let Some(identity) = &self.built().identity else {
+            diags.root_err(
+                "No resource identity",
+                format!(
+                    "{} has no resource identity, so there is no stored identity to upgrade.",
+                    R::TYPE_NAME
+                ),
+            );
+            return (None, diags);
+        };
+        if request.version != identity.version {
+            diags.root_err(
+                "Unsupported identity version",
+                format!(
+                    "The identity of this {} was written with identity schema version {}, which \
+                     this version of the provider cannot read (it writes version {}). Use the \
+                     provider version that wrote it, or remove the resource from state and \
+                     import it again.",
+                    R::TYPE_NAME,
+                    request.version,
+                    identity.version
+                ),
+            );
+            return (None, diags);
+        }
+        match json::decode_lenient(&request.raw_json, &identity.value_type()) {
+            Ok(value) => (Some(value), diags),
+            Err(error) => {
+                diags.root_err(
+                    "Unreadable identity",
+                    format!(
+                        "The stored identity of this {} could not be read: {error}.",
+                        R::TYPE_NAME
+                    ),
+                );
+                (None, diags)
+            }
+        }
     }
 
     async fn upgrade(&self, request: UpgradeStateRequest) -> (Option<Dynamic>, Diagnostics) {
@@ -362,7 +488,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
             None => (current, None),
         };
         let new_identity = match &model {
-            Some(model) => self.identity_of(&new_state, Some(model)),
+            Some(_) => self.identity_of(&new_state),
             None if !new_state.is_null() => request.current_identity,
             None => None,
         };
@@ -406,8 +532,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .await
                     {
                         response.planned_state = self.value(&planned, "plan", &mut diags);
-                        response.planned_identity =
-                            self.identity_of(&response.planned_state, Some(&planned));
+                        response.planned_identity = self.identity_of(&response.planned_state);
                     }
                 }
                 response.planned_private = Vec::new();
@@ -425,7 +550,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         response.planned_state = self.value(&planned, "plan", &mut diags);
                         response.requires_replace = replace;
                         response.planned_identity = if response.requires_replace.is_empty() {
-                            self.identity_of(&response.planned_state, Some(&planned))
+                            self.identity_of(&response.planned_state)
                                 .or(request.prior_identity)
                         } else {
                             None
@@ -478,8 +603,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .await
                     {
                         response.new_state = self.value(&created, "new state", &mut diags);
-                        response.new_identity =
-                            self.identity_of(&response.new_state, Some(&created));
+                        response.new_identity = self.identity_of(&response.new_state);
                     }
                 }
             }
@@ -497,8 +621,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .await
                     {
                         response.new_state = self.value(&updated, "new state", &mut diags);
-                        response.new_identity =
-                            self.identity_of(&response.new_state, Some(&updated));
+                        response.new_identity = self.identity_of(&response.new_state);
                     }
                 }
             }
@@ -511,23 +634,40 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
         let mut diags = Diagnostics::default();
         let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
         let mut imported = Vec::new();
-        if request.id.is_empty() {
-            diags.root_err(
-                "Import ID required",
-                format!(
-                    "Importing a {} needs an ID; see the resource's documentation for its form.",
-                    R::TYPE_NAME
-                ),
-            );
-        } else if let Some(model) = self.resource.import(&ctx, &mut diags, &request.id).await {
-            let state = self.value(&model, "imported state", &mut diags);
-            let identity = self.identity_of(&state, Some(&model));
-            imported.push(ImportedResource {
-                type_name: R::TYPE_NAME.to_string(),
-                state,
-                private: Vec::new(),
-                identity,
-            });
+        // Terraform ≥ 1.12 imports by identity (an `import` block with `identity`) and then
+        // sends no ID: the identity stands for the ID it is made of.
+        let id = match (&request.identity, request.id.is_empty()) {
+            (Some(identity), true) if !identity.is_null() => match self.import_id_of(identity) {
+                Ok(id) => Some(id),
+                Err(message) => {
+                    diags.root_err("Invalid import identity", message);
+                    None
+                }
+            },
+            (_, true) => {
+                diags.root_err(
+                    "Import ID required",
+                    format!(
+                        "Importing a {} needs an ID or an identity; see the resource's \
+                         documentation for their form.",
+                        R::TYPE_NAME
+                    ),
+                );
+                None
+            }
+            (_, false) => Some(request.id.clone()),
+        };
+        if let Some(id) = id {
+            if let Some(model) = self.resource.import(&ctx, &mut diags, &id).await {
+                let state = self.value(&model, "imported state", &mut diags);
+                let identity = self.identity_of(&state);
+                imported.push(ImportedResource {
+                    type_name: R::TYPE_NAME.to_string(),
+                    state,
+                    private: Vec::new(),
+                    identity,
+                });
+            }
         }
         ImportResponse {
             imported,
@@ -541,7 +681,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
         let mut response = MoveResponse::default();
         if let Some(model) = self.resource.move_state(&ctx, &mut diags, &request).await {
             response.target_state = self.value(&model, "moved state", &mut diags);
-            response.target_identity = self.identity_of(&response.target_state, Some(&model));
+            response.target_identity = self.identity_of(&response.target_state);
         }
         response.diagnostics = diags;
         response

@@ -1381,6 +1381,7 @@ fn settled_state(state: &ClusterModel) -> ClusterModel {
 impl ManagedResource for DatabaseClusterResource {
     type Model = ClusterModel;
     const TYPE_NAME: &'static str = "dbaas_database_cluster";
+    const IDENTITY: &'static [&'static str] = &["id"];
     const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {

@@ -428,6 +428,7 @@ async fn report_create_failure(
 impl ManagedResource for DatabaseConnectionPoolResource {
     type Model = PoolModel;
     const TYPE_NAME: &'static str = "dbaas_database_connection_pool";
+    const IDENTITY: &'static [&'static str] = &["cluster_id", "name"];
     const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {

@@ -674,6 +674,7 @@ async fn apply_rules(
 impl ManagedResource for DatabaseFirewallResource {
     type Model = FirewallModel;
     const TYPE_NAME: &'static str = "dbaas_database_firewall";
+    const IDENTITY: &'static [&'static str] = &["cluster_id"];
     const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {

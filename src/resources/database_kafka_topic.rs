@@ -976,6 +976,7 @@ pub struct DatabaseKafkaTopicResource;
 impl ManagedResource for DatabaseKafkaTopicResource {
     type Model = TopicModel;
     const TYPE_NAME: &'static str = "dbaas_database_kafka_topic";
+    const IDENTITY: &'static [&'static str] = &["cluster_id", "name"];
     const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {

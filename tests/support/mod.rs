@@ -20,5 +20,7 @@ pub mod signal;
 pub mod terraform;
 pub mod text;
 
+#[allow(unused_imports)] // not every test crate uses both
 pub use mock::Mock;
+#[allow(unused_imports)]
 pub use terraform::Terraform;
