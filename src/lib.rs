@@ -8,6 +8,7 @@
 pub mod api;
 pub mod data_sources;
 pub mod docs;
+pub mod ephemeral;
 pub mod framework;
 pub mod logging;
 pub mod mock;

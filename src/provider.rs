@@ -12,10 +12,12 @@ use crate::api::{Client, ClientConfig, RetryPolicy};
 use crate::data_sources::database_ca::DatabaseCaDataSource;
 use crate::data_sources::database_cluster::DatabaseClusterDataSource;
 use crate::data_sources::database_options::DatabaseOptionsDataSource;
+use crate::ephemeral::database_credentials::DatabaseCredentialsEphemeral;
 use crate::framework::context::{ApiContext, ProviderData};
 use crate::framework::data_source::DataSourceAdapter;
 use crate::framework::diag::DiagExt;
 use crate::framework::duration::{parse_duration, DURATION_FORMAT_HINT};
+use crate::framework::ephemeral::EphemeralAdapter;
 use crate::framework::host::{Host, ProviderBlock};
 use crate::framework::resource::Adapter;
 use crate::map;
@@ -85,6 +87,7 @@ pub fn provider(data: Arc<ProviderData>) -> Host<DbaasProvider> {
         .data_source(DataSourceAdapter::boxed(DatabaseOptionsDataSource))
         .data_source(DataSourceAdapter::boxed(DatabaseClusterDataSource))
         .data_source(DataSourceAdapter::boxed(DatabaseCaDataSource))
+        .ephemeral(EphemeralAdapter::boxed(DatabaseCredentialsEphemeral))
 }
 
 fn optional(attr_type: AttributeType, description: &str, sensitive: bool) -> Attribute {

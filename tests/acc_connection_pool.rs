@@ -3,7 +3,6 @@
 
 mod support;
 
-use reqwest::blocking::Client;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -73,21 +72,6 @@ fn stored_pool(mock: &Mock, cluster_id: &str, name: &str) -> Value {
         .into_iter()
         .find(|pool| pool["name"] == name)
         .unwrap_or_else(|| panic!("the emulator has no pool {name:?} on cluster {cluster_id}"))
-}
-
-/// A request to the emulator's `/v2` API, as another API client would send it.
-fn v2(mock: &Mock, method: Method, path: &str, body: Option<Value>) -> StatusCode {
-    let client = Client::new();
-    let mut request = client
-        .request(method.clone(), format!("{}{path}", mock.url()))
-        .bearer_auth(mock.token());
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request
-        .send()
-        .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"));
-    response.status()
 }
 
 /// The `/v2` requests the emulator logged for `method` on paths ending with `suffix`.
@@ -190,8 +174,7 @@ fn pool_lifecycle_create_update_drift_replace_import_destroy() {
     );
 
     // A change made by another API client shows up as drift and is undone in place.
-    let status = v2(
-        &mock,
+    let (status, _) = mock.v2(
         Method::PUT,
         &format!("/v2/databases/{cluster_id}/pools/acc-pool"),
         Some(json!({"mode": "statement", "size": 5, "db": "defaultdb", "user": "doadmin"})),
@@ -278,8 +261,7 @@ fn removing_the_pool_deletes_it_and_keeps_the_cluster() {
 
     // A pool deleted by someone else is planned for creation again.
     tf.step(&format!("{}\n{}", pg_cluster(), backend_pool(&[])));
-    let status = v2(
-        &mock,
+    let (status, _) = mock.v2(
         Method::DELETE,
         &format!("/v2/databases/{cluster_id}/pools/acc-pool"),
         None,
@@ -468,8 +450,7 @@ fn an_existing_pool_is_not_taken_over_silently() {
     let tf = Terraform::new(&mock);
     let state = tf.step(&pg_cluster());
     let cluster_id = str_attr(state_values(&state, CLUSTER), "id").to_string();
-    let status = v2(
-        &mock,
+    let (status, _) = mock.v2(
         Method::POST,
         &format!("/v2/databases/{cluster_id}/pools"),
         Some(json!({"name": "acc-pool", "mode": "session", "size": 4, "db": "defaultdb"})),

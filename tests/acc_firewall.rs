@@ -5,7 +5,6 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use reqwest::blocking::Client;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -74,23 +73,6 @@ fn pairs(rules: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         .iter()
         .map(|(t, v)| (t.to_string(), v.to_string()))
         .collect()
-}
-
-/// A request to the emulator's `/v2` API, as another API client would send it.
-fn v2(mock: &Mock, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let client = Client::new();
-    let mut request = client
-        .request(method.clone(), format!("{}{path}", mock.url()))
-        .bearer_auth(mock.token());
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request
-        .send()
-        .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"));
-    let status = response.status();
-    let text = response.text().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 fn detail<'a>(values: &'a Value, key: &str) -> &'a Value {
@@ -175,11 +157,11 @@ fn firewall_lifecycle_create_update_drift_replace_import_destroy() {
 
     // A rule added by another API client is drift, and the next apply removes it.
     let path = format!("/v2/databases/{cluster_id}/firewall");
-    let (status, body) = v2(&mock, Method::GET, &path, None);
+    let (status, body) = mock.v2(Method::GET, &path, None);
     assert_eq!(status, StatusCode::OK);
     let mut current = body["rules"].as_array().cloned().unwrap_or_default();
     current.push(json!({"type": "droplet", "value": "163973392"}));
-    let (status, _) = v2(&mock, Method::PUT, &path, Some(json!({"rules": current})));
+    let (status, _) = mock.v2(Method::PUT, &path, Some(json!({"rules": current})));
     assert_eq!(status, StatusCode::NO_CONTENT);
     let plan = tf.plan();
     assert!(
@@ -244,8 +226,7 @@ fn rules_set_elsewhere_are_not_taken_over_silently() {
     let state = tf.step(&cluster_hcl);
     let cluster_id = str_attr(state_values(&state, CLUSTER), "id").to_string();
     let path = format!("/v2/databases/{cluster_id}/firewall");
-    let (status, _) = v2(
-        &mock,
+    let (status, _) = mock.v2(
         Method::PUT,
         &path,
         Some(json!({"rules": [{"type": "tag", "value": "legacy"}]})),
@@ -279,7 +260,7 @@ fn rules_set_elsewhere_are_not_taken_over_silently() {
     );
 
     // Rules removed elsewhere are drift too.
-    let (status, _) = v2(&mock, Method::PUT, &path, Some(json!({"rules": []})));
+    let (status, _) = mock.v2(Method::PUT, &path, Some(json!({"rules": []})));
     assert_eq!(status, StatusCode::NO_CONTENT);
     tf.plan().assert_update(FIREWALL);
     tf.apply();

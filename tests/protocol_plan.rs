@@ -696,12 +696,12 @@ async fn move_resource_state_is_refused_with_a_diagnostic() {
 }
 
 #[tokio::test]
-async fn open_ephemeral_resource_is_refused_with_a_diagnostic() {
+async fn an_unknown_ephemeral_resource_type_is_refused_with_a_diagnostic() {
     let mut session = session().await;
     let response = session
         .client
         .open_ephemeral_resource(pb::open_ephemeral_resource::Request {
-            type_name: "dbaas_database_credentials".to_string(),
+            type_name: "dbaas_nope_credentials".to_string(),
             config: Some(pb::DynamicValue::default()),
             client_capabilities: None,
         })
@@ -711,7 +711,7 @@ async fn open_ephemeral_resource_is_refused_with_a_diagnostic() {
     assert_clear_error(
         &response.diagnostics,
         "Unknown ephemeral resource type",
-        "dbaas_database_credentials",
+        "dbaas_nope_credentials",
     );
     assert!(response.result.is_none());
 }

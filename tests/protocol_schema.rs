@@ -24,6 +24,7 @@ const RESOURCES: [&str; 4] = [
     "dbaas_database_firewall",
     "dbaas_database_kafka_topic",
 ];
+const EPHEMERAL_RESOURCES: [&str; 1] = ["dbaas_database_credentials"];
 const DATA_SOURCES: [&str; 3] = [
     "dbaas_database_ca",
     "dbaas_database_cluster",
@@ -53,10 +54,9 @@ async fn the_schema_lists_every_resource_and_data_source_and_the_capabilities() 
         names(response.data_source_schemas.keys()),
         expected(&DATA_SOURCES)
     );
-    assert!(
-        response.ephemeral_resource_schemas.is_empty(),
-        "no ephemeral resources are offered: {:?}",
-        response.ephemeral_resource_schemas.keys()
+    assert_eq!(
+        names(response.ephemeral_resource_schemas.keys()),
+        expected(&EPHEMERAL_RESOURCES)
     );
     assert!(response.functions.is_empty());
 
@@ -207,7 +207,12 @@ async fn get_metadata_agrees_with_get_provider_schema() {
         "the capabilities must be the same in both answers"
     );
     assert!(metadata.functions.is_empty());
-    assert!(metadata.ephemeral_resources.is_empty());
+    let ephemeral: BTreeSet<String> = metadata
+        .ephemeral_resources
+        .iter()
+        .map(|e| e.type_name.clone())
+        .collect();
+    assert_eq!(ephemeral, expected(&EPHEMERAL_RESOURCES));
 }
 
 #[tokio::test]

@@ -183,17 +183,8 @@ mod tests {
     #[test]
     fn the_model_matches_the_schema() {
         let schema = ca_schema();
-        let mut attributes: Vec<&str> =
-            schema.block.attributes.keys().map(String::as_str).collect();
-        attributes.sort_unstable();
-        let model = serde_json::to_value(CaModel::default()).unwrap();
-        let mut fields: Vec<&str> = model
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        fields.sort_unstable();
+        let (attributes, fields) =
+            crate::resources::schema_util::attribute_and_field_names::<CaModel>(&schema);
         assert_eq!(attributes, fields);
         assert!(schema.block.attributes.values().all(|a| !a.sensitive));
     }

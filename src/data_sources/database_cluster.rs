@@ -463,17 +463,8 @@ mod tests {
             };
             assert_eq!(attribute.constraint, expected, "{name}");
         }
-        let mut attributes: Vec<&str> =
-            schema.block.attributes.keys().map(String::as_str).collect();
-        attributes.sort_unstable();
-        let model = serde_json::to_value(ClusterDataModel::default()).unwrap();
-        let mut fields: Vec<&str> = model
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        fields.sort_unstable();
+        let (attributes, fields) =
+            crate::resources::schema_util::attribute_and_field_names::<ClusterDataModel>(&schema);
         assert_eq!(attributes, fields);
         assert!(schema.block.blocks.is_empty());
     }

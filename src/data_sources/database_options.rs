@@ -535,17 +535,8 @@ mod tests {
     #[test]
     fn models_match_the_schema() {
         let schema = options_schema();
-        let mut attributes: Vec<&str> =
-            schema.block.attributes.keys().map(String::as_str).collect();
-        attributes.sort_unstable();
-        let model = serde_json::to_value(OptionsModel::default()).unwrap();
-        let mut fields: Vec<&str> = model
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        fields.sort_unstable();
+        let (attributes, fields) =
+            crate::resources::schema_util::attribute_and_field_names::<OptionsModel>(&schema);
         assert_eq!(attributes, fields);
 
         let AttributeType::Object(engine_fields) = engine_object_type() else {

@@ -39,3 +39,23 @@ pub fn sensitive(mut attribute: Attribute) -> Attribute {
     attribute.sensitive = true;
     attribute
 }
+
+/// The schema's top-level attribute names and the serialized default model's field names, each
+/// sorted, for the test every resource, data source and ephemeral resource has: that its model
+/// and its schema name the same things.
+#[cfg(test)]
+pub fn attribute_and_field_names<M: serde::Serialize + Default>(
+    schema: &crate::plugin::schema::Schema,
+) -> (Vec<String>, Vec<String>) {
+    let mut attributes: Vec<String> = schema.block.attributes.keys().cloned().collect();
+    attributes.sort_unstable();
+    let model = serde_json::to_value(M::default()).expect("the model serializes");
+    let mut fields: Vec<String> = model
+        .as_object()
+        .expect("the model is a struct")
+        .keys()
+        .cloned()
+        .collect();
+    fields.sort_unstable();
+    (attributes, fields)
+}

@@ -120,6 +120,23 @@ impl Mock {
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
+    /// A request to the emulator's `/v2` API, as another API client would send it: the status
+    /// and the parsed body (null when the body is not JSON).
+    pub fn v2(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = Client::new()
+            .request(method.clone(), format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"));
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -1,0 +1,3 @@
+//! One file per ephemeral resource.
+
+pub mod database_credentials;
