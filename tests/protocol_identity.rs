@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use dbaas::plugin::dynamic::{Dynamic, Type};
 use protocol_support::{
     assert_no_errors, complete, decode, encode, errors, object, pb, propose, show, string, Options,
-    Plugin, ProviderClient, Schemas,
+    Plugin, Session,
 };
 use serde_json::{json, Value};
 use support::Mock;
@@ -105,40 +105,6 @@ fn world() -> World {
 // ---------------------------------------------------------------------------------------------
 // A configured provider session
 // ---------------------------------------------------------------------------------------------
-
-struct Session {
-    _plugin: Plugin,
-    client: ProviderClient,
-    schemas: Schemas,
-}
-
-async fn session(mock: &Mock) -> Session {
-    let plugin = Plugin::start(Options::default());
-    let mut client = plugin.provider().await;
-    let schemas = Schemas::fetch(&mut client).await;
-    let config = complete(
-        schemas.provider(),
-        object([
-            ("token", string(mock.token())),
-            ("api_endpoint", string(mock.url())),
-        ]),
-    );
-    let configured = client
-        .configure_provider(pb::configure_provider::Request {
-            terraform_version: "1.12.0".to_string(),
-            config: Some(encode(&config, &schemas.provider_type())),
-            client_capabilities: None,
-        })
-        .await
-        .expect("ConfigureProvider")
-        .into_inner();
-    assert_no_errors(&configured.diagnostics, "ConfigureProvider");
-    Session {
-        _plugin: plugin,
-        client,
-        schemas,
-    }
-}
 
 impl Session {
     async fn import(
@@ -385,7 +351,7 @@ async fn stored_identities_of_the_current_version_upgrade_as_they_are() {
 fn import_by_identity_and_by_id_agree_and_read_returns_the_identity() {
     let world = world();
     runtime().block_on(async {
-        let mut session = session(&world.mock).await;
+        let mut session = Session::start(Some((world.mock.url(), world.mock.token()))).await;
         let cases = [
             (CLUSTER, vec![("id", world.pg.as_str())], world.pg.clone()),
             (
@@ -450,7 +416,7 @@ fn import_by_identity_and_by_id_agree_and_read_returns_the_identity() {
 fn import_by_an_incomplete_or_wrong_identity_is_a_clear_error() {
     let world = world();
     runtime().block_on(async {
-        let mut session = session(&world.mock).await;
+        let mut session = Session::start(Some((world.mock.url(), world.mock.token()))).await;
 
         // A pool's identity without its name.
         let response = session
@@ -512,7 +478,7 @@ fn import_by_an_incomplete_or_wrong_identity_is_a_clear_error() {
 fn plans_carry_the_identity_unknown_for_a_create_and_known_for_an_update() {
     let world = world();
     runtime().block_on(async {
-        let mut session = session(&world.mock).await;
+        let mut session = Session::start(Some((world.mock.url(), world.mock.token()))).await;
 
         // A new pool: the cluster and name are known from the configuration.
         let pool_config = object([

@@ -897,6 +897,31 @@ pub fn decode(value: Option<&pb::DynamicValue>, ty: &Type) -> Dynamic {
     }
 }
 
+/// A started plugin with a client and its schemas, configured against an API (`endpoint`,
+/// `token`) when one is given.
+pub struct Session {
+    /// Kept for its lifetime: dropping it kills the plugin.
+    pub plugin: Plugin,
+    pub client: ProviderClient,
+    pub schemas: Schemas,
+}
+
+impl Session {
+    pub async fn start(api: Option<(&str, &str)>) -> Self {
+        let plugin = Plugin::start(Options::default());
+        let mut client = plugin.provider().await;
+        let schemas = Schemas::fetch(&mut client).await;
+        if let Some((endpoint, token)) = api {
+            schemas.configure(&mut client, endpoint, token).await;
+        }
+        Session {
+            plugin,
+            client,
+            schemas,
+        }
+    }
+}
+
 /// The schemas from `GetProviderSchema`, with the types to encode values by.
 pub struct Schemas {
     pub response: pb::get_provider_schema::Response,
@@ -927,6 +952,37 @@ impl Schemas {
 
     pub fn resource_type(&self, type_name: &str) -> Type {
         type_of_block(self.resource(type_name))
+    }
+
+    pub fn ephemeral(&self, type_name: &str) -> &pb::schema::Block {
+        self.response
+            .ephemeral_resource_schemas
+            .get(type_name)
+            .and_then(|s| s.block.as_ref())
+            .unwrap_or_else(|| panic!("no ephemeral resource schema for {type_name}"))
+    }
+
+    pub fn ephemeral_type(&self, type_name: &str) -> Type {
+        type_of_block(self.ephemeral(type_name))
+    }
+
+    /// `ConfigureProvider` with `token` and `api_endpoint` (everything else unset), which
+    /// must succeed.
+    pub async fn configure(&self, client: &mut ProviderClient, endpoint: &str, token: &str) {
+        let config = complete(
+            self.provider(),
+            object([("token", string(token)), ("api_endpoint", string(endpoint))]),
+        );
+        let configured = client
+            .configure_provider(pb::configure_provider::Request {
+                terraform_version: "1.12.0".to_string(),
+                config: Some(encode(&config, &self.provider_type())),
+                client_capabilities: None,
+            })
+            .await
+            .expect("ConfigureProvider")
+            .into_inner();
+        assert_no_errors(&configured.diagnostics, "ConfigureProvider");
     }
 
     pub fn provider(&self) -> &pb::schema::Block {
