@@ -18,8 +18,9 @@ use crate::plugin::value::Value;
 use crate::plugin::{AttributePath, Diagnostics};
 use crate::resources::schema_util::{computed, optional, optional_computed, required, sensitive};
 
-/// The configuration and the result, field for field as in the schema.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The configuration and the result, field for field as in the schema. `Debug` redacts
+/// `password` and `uri`.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CredentialsModel {
     pub cluster_id: Value<String>,
     pub user: Value<String>,
@@ -31,6 +32,28 @@ pub struct CredentialsModel {
     pub database: Value<String>,
     pub uri: Value<String>,
     pub ssl: Value<bool>,
+}
+
+impl std::fmt::Debug for CredentialsModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |value: &Value<String>| match value {
+            Value::Value(_) => "<redacted>",
+            Value::Null => "null",
+            Value::Unknown => "unknown",
+        };
+        f.debug_struct("CredentialsModel")
+            .field("cluster_id", &self.cluster_id)
+            .field("user", &self.user)
+            .field("pool", &self.pool)
+            .field("private", &self.private)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("password", &redacted(&self.password))
+            .field("database", &self.database)
+            .field("uri", &redacted(&self.uri))
+            .field("ssl", &self.ssl)
+            .finish()
+    }
 }
 
 pub fn credentials_schema() -> Schema {
@@ -319,6 +342,18 @@ impl EphemeralResource for DatabaseCredentialsEphemeral {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_keeps_the_secrets_out() {
+        let model = CredentialsModel {
+            password: Value::Value("s3cret-pass".into()),
+            uri: Value::Value("postgres://u:s3cret-pass@h/db".into()),
+            ..Default::default()
+        };
+        let shown = format!("{model:?}");
+        assert!(!shown.contains("s3cret-pass"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
 
     #[test]
     fn uris_get_the_chosen_credentials_percent_encoded() {

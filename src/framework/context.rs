@@ -1,13 +1,14 @@
 //! What every request carries: the API context built by `configure`, the deadline from the
 //! resource's `timeouts` block and the cancellation Terraform asks for with `StopProvider`.
 
+use std::future::Future;
 use std::sync::{Arc, RwLock};
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::models::Options;
-use crate::api::wait::PollSchedule;
+use crate::api::wait::{PollSchedule, WaitError};
 use crate::api::{ApiError, Client};
 use crate::plugin::service::ClientCapabilities;
 use crate::plugin::Diagnostics;
@@ -133,5 +134,30 @@ impl RequestContext {
 
     pub fn data(&self) -> &Arc<ProviderData> {
         &self.data
+    }
+
+    /// Sends a change to cluster `cluster_id` in its turn (the client's per-cluster queue,
+    /// retried while the cluster is busy), within this request's deadline and cancellation.
+    pub async fn change_cluster<T, F, Fut>(
+        &self,
+        api: &ApiContext,
+        cluster_id: &str,
+        what: &str,
+        send: F,
+    ) -> Result<T, WaitError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        api.client
+            .change_cluster(
+                cluster_id,
+                &api.poll,
+                self.deadline(),
+                &self.cancel,
+                what,
+                send,
+            )
+            .await
     }
 }

@@ -515,16 +515,10 @@ impl ManagedResource for DatabaseConnectionPoolResource {
             user: requested_user(&planned),
         };
         let pools = api.client.pools(&cluster_id);
-        let created = api
-            .client
-            .change_cluster(
-                &cluster_id,
-                &api.poll,
-                deadline,
-                &ctx.cancel,
-                "create connection pool",
-                || pools.create(&request),
-            )
+        let created = ctx
+            .change_cluster(&api, &cluster_id, "create connection pool", || {
+                pools.create(&request)
+            })
             .await;
         let pool = match created {
             Ok(pool) => pool,
@@ -602,16 +596,10 @@ impl ManagedResource for DatabaseConnectionPoolResource {
             user: requested_user(&planned),
         };
         let pools = api.client.pools(&cluster_id);
-        let updated = api
-            .client
-            .change_cluster(
-                &cluster_id,
-                &api.poll,
-                ctx.deadline(),
-                &ctx.cancel,
-                "update connection pool",
-                || pools.update(&name, &request),
-            )
+        let updated = ctx
+            .change_cluster(&api, &cluster_id, "update connection pool", || {
+                pools.update(&name, &request)
+            })
             .await;
         if let Err(error) = &updated {
             diags.wait_err(format!("Could not update the {}", describe(&prior)), error);
@@ -657,21 +645,13 @@ impl ManagedResource for DatabaseConnectionPoolResource {
         let name = text(&prior.name)?.to_string();
         let deadline = ctx.deadline();
         let pools = api.client.pools(&cluster_id);
-        let deleted = api
-            .client
-            .change_cluster(
-                &cluster_id,
-                &api.poll,
-                deadline,
-                &ctx.cancel,
-                "delete connection pool",
-                || async {
-                    match pools.delete(&name).await {
-                        Err(error) if error.is_not_found() => Ok(()),
-                        other => other,
-                    }
-                },
-            )
+        let deleted = ctx
+            .change_cluster(&api, &cluster_id, "delete connection pool", || async {
+                match pools.delete(&name).await {
+                    Err(error) if error.is_not_found() => Ok(()),
+                    other => other,
+                }
+            })
             .await;
         if let Err(error) = deleted {
             diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);

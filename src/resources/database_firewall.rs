@@ -624,16 +624,10 @@ async fn apply_rules(
 
     let rules = rules_to_send(&wanted, &current);
     let firewall = api.client.firewall(&cluster_id);
-    let sent = api
-        .client
-        .change_cluster(
-            &cluster_id,
-            &api.poll,
-            deadline,
-            &ctx.cancel,
-            "set firewall rules",
-            || firewall.put(&rules),
-        )
+    let sent = ctx
+        .change_cluster(&api, &cluster_id, "set firewall rules", || {
+            firewall.put(&rules)
+        })
         .await;
     if let Err(error) = sent {
         diags.wait_err(
@@ -782,22 +776,14 @@ impl ManagedResource for DatabaseFirewallResource {
         let api = ctx.api(diags)?;
         let cluster_id = prior.cluster_id.as_ref_option()?.clone();
         let firewall = api.client.firewall(&cluster_id);
-        let cleared = api
-            .client
-            .change_cluster(
-                &cluster_id,
-                &api.poll,
-                ctx.deadline(),
-                &ctx.cancel,
-                "remove firewall rules",
-                || async {
-                    match firewall.put(&[]).await {
-                        // The cluster is gone, and its rules with it.
-                        Err(error) if error.is_not_found() => Ok(()),
-                        other => other,
-                    }
-                },
-            )
+        let cleared = ctx
+            .change_cluster(&api, &cluster_id, "remove firewall rules", || async {
+                match firewall.put(&[]).await {
+                    // The cluster is gone, and its rules with it.
+                    Err(error) if error.is_not_found() => Ok(()),
+                    other => other,
+                }
+            })
             .await;
         if let Err(error) = cleared {
             diags.wait_err(

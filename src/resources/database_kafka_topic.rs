@@ -1053,16 +1053,10 @@ impl ManagedResource for DatabaseKafkaTopicResource {
             config,
         };
         let topics = api.client.topics(&cluster_id);
-        let created = api
-            .client
-            .change_cluster(
-                &cluster_id,
-                &api.poll,
-                deadline,
-                &ctx.cancel,
-                "create Kafka topic",
-                || topics.create(&request),
-            )
+        let created = ctx
+            .change_cluster(&api, &cluster_id, "create Kafka topic", || {
+                topics.create(&request)
+            })
             .await;
         if let Err(error) = created {
             diags.wait_err(
@@ -1157,16 +1151,10 @@ impl ManagedResource for DatabaseKafkaTopicResource {
             // Only Terraform-side values (the timeouts, an empty config block) changed.
             return Some(planned);
         }
-        let updated = api
-            .client
-            .change_cluster(
-                &cluster_id,
-                &api.poll,
-                deadline,
-                &ctx.cancel,
-                "update Kafka topic",
-                || topics.update(&name, &request),
-            )
+        let updated = ctx
+            .change_cluster(&api, &cluster_id, "update Kafka topic", || {
+                topics.update(&name, &request)
+            })
             .await;
         if let Err(error) = updated {
             diags.wait_err(format!("Could not update the {}", describe(&prior)), &error);
@@ -1213,16 +1201,10 @@ impl ManagedResource for DatabaseKafkaTopicResource {
         let name = text(&prior.name)?.to_string();
         let deadline = ctx.deadline();
         let topics = api.client.topics(&cluster_id);
-        let deleted = api
-            .client
-            .change_cluster(
-                &cluster_id,
-                &api.poll,
-                deadline,
-                &ctx.cancel,
-                "delete Kafka topic",
-                || topics.delete(&name),
-            )
+        let deleted = ctx
+            .change_cluster(&api, &cluster_id, "delete Kafka topic", || {
+                topics.delete(&name)
+            })
             .await;
         match deleted {
             Ok(()) => {}
