@@ -46,6 +46,8 @@ const DEFAULT_RETRY_MAX: i64 = 4;
 const DEFAULT_RETRY_WAIT_MIN: Duration = Duration::from_secs(1);
 const DEFAULT_RETRY_WAIT_MAX: Duration = Duration::from_secs(30);
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Where `secrets_in_state` comes from when the provider block has none.
+pub const SECRETS_IN_STATE_VARIABLE: &str = "DBAAS_SECRETS_IN_STATE";
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
 /// The first status check after a mutation comes this soon: small clusters and the emulator
 /// are often ready within a second or two, and a fixed 15 s ticker wastes that.
@@ -61,6 +63,7 @@ pub struct ProviderConfig {
     pub http_retry_wait_max: Value<String>,
     pub request_timeout: Value<String>,
     pub poll_interval: Value<String>,
+    pub secrets_in_state: Value<bool>,
 }
 
 /// Settings after applying environment fallbacks and defaults.
@@ -71,6 +74,8 @@ pub struct Settings {
     pub retry: RetryPolicy,
     pub request_timeout: Duration,
     pub poll_interval: Duration,
+    /// Whether passwords and password-bearing URIs are written to state.
+    pub secrets_in_state: bool,
 }
 
 /// The provider block.
@@ -132,6 +137,14 @@ pub fn provider_schema() -> Schema {
                 "poll_interval" => optional(AttributeType::String,
                     "Longest interval between status checks while waiting for a cluster (`DBAAS_POLL_INTERVAL`). \
                      The first check comes after 500ms and the interval doubles up to this value. Default `10s`.", false),
+                "secrets_in_state" => optional(AttributeType::Bool,
+                    "Whether passwords and URIs that carry a password are written to state (`DBAAS_SECRETS_IN_STATE`). \
+                     Default `true`, as DigitalOcean's provider does. With `false`, the `password`, `uri`, `private_uri`, \
+                     `ui_password` and `ui_uri` of every cluster and connection pool (resources and data sources) are \
+                     null in plan and state, and a configuration reads them through the ephemeral \
+                     `dbaas_database_credentials` (Terraform ≥ 1.10). Flipping it changes no object: the next refresh \
+                     drops the values from state (or fills them back in). See the guide \
+                     [Credentials out of state](guides/credentials-out-of-state.md).", false),
             },
             ..Default::default()
         },
@@ -191,7 +204,10 @@ pub fn resolve_settings(
     config: &ProviderConfig,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<Settings>, Vec<Problem>> {
-    if matches!(config.token, Value::Unknown) || matches!(config.api_endpoint, Value::Unknown) {
+    if matches!(config.token, Value::Unknown)
+        || matches!(config.api_endpoint, Value::Unknown)
+        || matches!(config.secrets_in_state, Value::Unknown)
+    {
         return Ok(None);
     }
     let mut problems = Vec::new();
@@ -295,6 +311,27 @@ pub fn resolve_settings(
         &lookup,
         &mut problems,
     );
+    let secrets_in_state = match &config.secrets_in_state {
+        Value::Value(keep) => *keep,
+        _ => match lookup(SECRETS_IN_STATE_VARIABLE).filter(|v| !v.trim().is_empty()) {
+            None => true,
+            Some(text) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => {
+                    problems.push((
+                        AttributePath::new("secrets_in_state"),
+                        "Invalid secrets_in_state".to_string(),
+                        format!(
+                            "{SECRETS_IN_STATE_VARIABLE} must be true or false (or 1 or 0); \
+                             got {text:?}."
+                        ),
+                    ));
+                    true
+                }
+            },
+        },
+    };
     if wait_min > wait_max {
         problems.push((
             AttributePath::new("http_retry_wait_min"),
@@ -327,6 +364,7 @@ pub fn resolve_settings(
         },
         request_timeout,
         poll_interval,
+        secrets_in_state,
     }))
 }
 
@@ -405,7 +443,12 @@ impl ProviderBlock for DbaasProvider {
             request_timeout: settings.request_timeout,
         }) {
             Ok(client) => {
-                tracing::debug!(endpoint = %settings.endpoint, "provider configured");
+                tracing::debug!(
+                    endpoint = %settings.endpoint,
+                    secrets_in_state = settings.secrets_in_state,
+                    "provider configured"
+                );
+                data.set_secrets_in_state(settings.secrets_in_state);
                 data.set_api(ApiContext::new(
                     client,
                     poll_schedule(settings.poll_interval),
@@ -538,6 +581,54 @@ mod tests {
                 "Invalid http_retry_wait_min"
             ]
         );
+    }
+
+    #[test]
+    fn secrets_in_state_defaults_to_true_and_falls_back_to_the_environment() {
+        let token = ProviderConfig {
+            token: Value::Value("t".into()),
+            ..Default::default()
+        };
+        let keep = |config: &ProviderConfig, env: &[(&str, &str)]| {
+            resolve_settings(config, lookup(env))
+                .map(|s| s.unwrap().secrets_in_state)
+                .map_err(|problems| problems[0].2.clone())
+        };
+        assert_eq!(keep(&token, &[]), Ok(true));
+        assert_eq!(
+            keep(&token, &[(SECRETS_IN_STATE_VARIABLE, "false")]),
+            Ok(false)
+        );
+        assert_eq!(
+            keep(&token, &[(SECRETS_IN_STATE_VARIABLE, " 0 ")]),
+            Ok(false)
+        );
+        assert_eq!(
+            keep(&token, &[(SECRETS_IN_STATE_VARIABLE, "TRUE")]),
+            Ok(true)
+        );
+        let explicit = ProviderConfig {
+            secrets_in_state: Value::Value(true),
+            ..token.clone()
+        };
+        assert_eq!(
+            keep(&explicit, &[(SECRETS_IN_STATE_VARIABLE, "false")]),
+            Ok(true),
+            "the provider block wins over the environment"
+        );
+        let problem = keep(&token, &[(SECRETS_IN_STATE_VARIABLE, "no")]).unwrap_err();
+        assert!(
+            problem.contains("DBAAS_SECRETS_IN_STATE must be true or false"),
+            "{problem}"
+        );
+        let problems =
+            resolve_settings(&token, lookup(&[(SECRETS_IN_STATE_VARIABLE, "nah")])).unwrap_err();
+        assert_eq!(problems[0].0, AttributePath::new("secrets_in_state"));
+        let unknown = ProviderConfig {
+            secrets_in_state: Value::Unknown,
+            ..token
+        };
+        assert_eq!(resolve_settings(&unknown, lookup(&[])).unwrap(), None);
     }
 
     #[test]

@@ -142,6 +142,7 @@ fn every_resource_and_data_source_has_a_valid_example() {
         "examples/resources",
         "examples/data-sources",
         "examples/ephemeral-resources",
+        "examples/guides",
     ] {
         if !root().join(dir).is_dir() {
             continue;
@@ -169,8 +170,24 @@ fn every_resource_and_data_source_has_a_valid_example() {
     let identity_imports_supported = terraform.version() >= (1, 12);
     // ... and `ephemeral` blocks in Terraform 1.10.
     let ephemeral_supported = terraform.version() >= (1, 10);
+    // ... and `moved` between resource types of different providers in Terraform 1.8.
+    let cross_type_moves_supported = terraform.version() >= (1, 8);
+    for guide in ["credentials-out-of-state", "migrate-from-digitalocean"] {
+        let dir = format!("examples/guides/{guide}");
+        if root().join(&dir).is_dir() {
+            example_dirs.push(dir);
+        } else {
+            problems.push(format!("the guide {guide} has no example directory {dir}"));
+        }
+    }
     for dir in example_dirs {
-        if dir.starts_with("examples/ephemeral-resources/") && !ephemeral_supported {
+        if (dir.starts_with("examples/ephemeral-resources/")
+            || dir == "examples/guides/credentials-out-of-state")
+            && !ephemeral_supported
+        {
+            continue;
+        }
+        if dir == "examples/guides/migrate-from-digitalocean" && !cross_type_moves_supported {
             continue;
         }
         let check = Terraform::new();

@@ -23,7 +23,7 @@ use crate::plugin::value::Value;
 use crate::plugin::{AttributePath, Diagnostics};
 use crate::resources::database_cluster::{
     cluster_schema, fetch, state_from_api, ClusterModel, MaintenanceWindowValue,
-    StorageAutoscaleBlock,
+    StorageAutoscaleBlock, CLUSTER_SECRETS,
 };
 use crate::resources::schema_util::{computed, required};
 
@@ -294,6 +294,7 @@ pub struct DatabaseClusterDataSource;
 impl DataSource for DatabaseClusterDataSource {
     type Model = ClusterDataModel;
     const TYPE_NAME: &'static str = "dbaas_database_cluster";
+    const SECRETS: &'static [&'static str] = &CLUSTER_SECRETS;
 
     fn schema(&self) -> Schema {
         cluster_data_schema()
@@ -449,7 +450,7 @@ mod tests {
             assert_eq!(ours.attr_type, attribute.attr_type, "{name}");
             assert_eq!(ours.sensitive, attribute.sensitive, "{name}");
         }
-        for name in ["password", "uri", "private_uri", "ui_password", "ui_uri"] {
+        for name in CLUSTER_SECRETS {
             assert!(
                 schema.block.attributes[name].sensitive,
                 "{name} must be sensitive"

@@ -113,6 +113,7 @@ pub fn generate(root: &Path, catalogue: &Catalogue) -> Result<Vec<Page>, DocsErr
     for entry in &catalogue.entries {
         pages.push(pages::entry_page(root, entry)?);
     }
+    pages.extend(pages::guide_pages(root)?);
     Ok(pages)
 }
 

@@ -183,6 +183,34 @@ pub(super) fn entry_page(root: &Path, entry: &Entry) -> Result<Page, DocsError> 
     })
 }
 
+/// Where hand-written guides live, as tfplugindocs has them: `templates/guides/NAME.md.tmpl`
+/// becomes `docs/guides/NAME.md`, with the provider's names and `tffile`/`codefile`.
+const GUIDES_DIR: &str = "templates/guides";
+
+pub(super) fn guide_pages(root: &Path) -> Result<Vec<Page>, DocsError> {
+    let mut pages = Vec::new();
+    for name in super::directory_entries(&root.join(GUIDES_DIR))? {
+        let Some(stem) = name.strip_suffix(".md.tmpl") else {
+            continue;
+        };
+        let template_path = format!("{GUIDES_DIR}/{name}");
+        let contents = render_page(
+            root,
+            &template_path,
+            "",
+            PageContext {
+                root,
+                fields: common_fields(&Description::default()),
+            },
+        )?;
+        pages.push(Page {
+            path: format!("{DOCS_DIR}/guides/{stem}.md"),
+            contents,
+        });
+    }
+    Ok(pages)
+}
+
 /// Renders the page's template, or the default one when the project has none. Pages end in
 /// exactly one newline whatever the template's trailing whitespace.
 fn render_page(

@@ -2,6 +2,7 @@
 //! resource's `timeouts` block and the cancellation Terraform asks for with `StopProvider`.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use tokio::time::Instant;
@@ -48,6 +49,9 @@ impl ApiContext {
 #[derive(Debug, Default)]
 pub struct ProviderData {
     api: RwLock<Option<Arc<ApiContext>>>,
+    /// `secrets_in_state = false`: set by `configure`; until then secrets are kept, as they
+    /// are by default.
+    omit_secrets: AtomicBool,
 }
 
 impl ProviderData {
@@ -73,6 +77,16 @@ impl ProviderData {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Whether passwords and password-bearing URIs may be written to plan and state.
+    pub fn secrets_in_state(&self) -> bool {
+        !self.omit_secrets.load(Ordering::Relaxed)
+    }
+
+    /// Sets what `secrets_in_state` says (configure, and tests).
+    pub fn set_secrets_in_state(&self, keep: bool) {
+        self.omit_secrets.store(!keep, Ordering::Relaxed);
     }
 
     /// Installs an API context (configure, and tests and tools that bypass Terraform).

@@ -14,6 +14,7 @@ use crate::plugin::Diagnostics;
 
 use super::context::{ProviderData, RequestContext};
 use super::diag::DiagExt;
+use super::secrets;
 
 /// A data source type.
 #[async_trait]
@@ -22,6 +23,10 @@ pub trait DataSource: Send + Sync + 'static {
 
     /// The full type name, e.g. `dbaas_database_options`.
     const TYPE_NAME: &'static str;
+
+    /// Top-level attributes that hold a password or a password-bearing URI: null in what
+    /// Terraform stores when the provider's `secrets_in_state` is false, and described so.
+    const SECRETS: &'static [&'static str] = &[];
 
     fn schema(&self) -> Schema;
 
@@ -86,7 +91,9 @@ impl<D: DataSource> DynDataSource for DataSourceAdapter<D> {
     }
 
     fn schema(&self) -> Schema {
-        self.0.schema()
+        let mut schema = self.0.schema();
+        secrets::mark(&mut schema, D::SECRETS);
+        schema
     }
 
     async fn validate(&self, config: Dynamic) -> Diagnostics {
@@ -107,12 +114,18 @@ impl<D: DataSource> DynDataSource for DataSourceAdapter<D> {
         else {
             return (None, diags);
         };
+        let keep = data.secrets_in_state();
         let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
         let Some(state) = self.0.read(&ctx, &mut diags, config).await else {
             return (None, diags);
         };
         match to_dynamic(&state) {
-            Ok(value) => (Some(value), diags),
+            Ok(mut value) => {
+                if !keep {
+                    secrets::scrub(&mut value, D::SECRETS);
+                }
+                (Some(value), diags)
+            }
             Err(error) => {
                 diags.root_err(
                     "Invalid data source state",

@@ -23,7 +23,7 @@ use crate::plugin::{json, AttributePath, Diagnostics};
 use super::context::{ProviderData, RequestContext};
 use super::diag::DiagExt;
 use super::timeouts::{timeout_for, Operation, TimeoutDefaults, Timeouts};
-use super::write_only;
+use super::{secrets, write_only};
 
 /// A managed resource type.
 #[async_trait]
@@ -44,6 +44,10 @@ pub trait ManagedResource: Send + Sync + 'static {
     /// schema, the identity returned by plan, apply, read, import and move, and import by
     /// identity all follow from this list; empty means no identity.
     const IDENTITY: &'static [&'static str] = &[];
+
+    /// Top-level attributes that hold a password or a password-bearing URI: null in every
+    /// plan and state when the provider's `secrets_in_state` is false, and described so.
+    const SECRETS: &'static [&'static str] = &[];
 
     /// The model's `timeouts` block, so that the framework can set each request's deadline.
     fn timeouts(model: &Self::Model) -> &Value<Timeouts>;
@@ -202,7 +206,8 @@ impl<R: ManagedResource> Adapter<R> {
 
     fn built(&self) -> &Built {
         self.built.get_or_init(|| {
-            let schema = self.resource.schema();
+            let mut schema = self.resource.schema();
+            secrets::mark(&mut schema, R::SECRETS);
             let write_only = schema.block.write_only_paths();
             let identity = identity_schema(&schema, R::IDENTITY);
             Built {
@@ -255,6 +260,21 @@ impl<R: ManagedResource> Adapter<R> {
                 Dynamic::Null
             }
         }
+    }
+
+    /// [`Self::value`] for Terraform to store: also without secrets unless they may be kept.
+    fn stored(
+        &self,
+        keep_secrets: bool,
+        model: &R::Model,
+        what: &str,
+        diags: &mut Diagnostics,
+    ) -> Dynamic {
+        let mut value = self.value(model, what, diags);
+        if !keep_secrets {
+            secrets::scrub(&mut value, R::SECRETS);
+        }
+        value
     }
 
     fn context(&self, data: Arc<ProviderData>, model: &R::Model, op: Operation) -> RequestContext {
@@ -481,9 +501,10 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                 ..Default::default()
             };
         };
+        let keep = data.secrets_in_state();
         let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
         let (new_state, model) = match self.resource.read(&ctx, &mut diags, state).await {
-            Some(Some(model)) => (self.value(&model, "state", &mut diags), Some(model)),
+            Some(Some(model)) => (self.stored(keep, &model, "state", &mut diags), Some(model)),
             Some(None) => (Dynamic::Null, None),
             None => (current, None),
         };
@@ -502,6 +523,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
 
     async fn plan(&self, data: Arc<ProviderData>, request: PlanRequest) -> PlanResponse {
         let mut diags = Diagnostics::default();
+        let keep = data.secrets_in_state();
         let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
         let mut response = PlanResponse {
             planned_private: request.prior_private.clone(),
@@ -531,7 +553,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .plan_create(&ctx, &mut diags, proposed, &config)
                         .await
                     {
-                        response.planned_state = self.value(&planned, "plan", &mut diags);
+                        response.planned_state = self.stored(keep, &planned, "plan", &mut diags);
                         response.planned_identity = self.identity_of(&response.planned_state);
                     }
                 }
@@ -547,7 +569,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .plan_update(&ctx, &mut diags, &prior, proposed, &config)
                         .await
                     {
-                        response.planned_state = self.value(&planned, "plan", &mut diags);
+                        response.planned_state = self.stored(keep, &planned, "plan", &mut diags);
                         response.requires_replace = replace;
                         response.planned_identity = if response.requires_replace.is_empty() {
                             self.identity_of(&response.planned_state)
@@ -565,6 +587,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
 
     async fn apply(&self, data: Arc<ProviderData>, request: ApplyRequest) -> ApplyResponse {
         let mut diags = Diagnostics::default();
+        let keep = data.secrets_in_state();
         let mut response = ApplyResponse {
             private: request.planned_private.clone(),
             ..Default::default()
@@ -602,7 +625,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .create(&ctx, &mut diags, planned, &config)
                         .await
                     {
-                        response.new_state = self.value(&created, "new state", &mut diags);
+                        response.new_state = self.stored(keep, &created, "new state", &mut diags);
                         response.new_identity = self.identity_of(&response.new_state);
                     }
                 }
@@ -620,7 +643,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .update(&ctx, &mut diags, prior, planned, &config)
                         .await
                     {
-                        response.new_state = self.value(&updated, "new state", &mut diags);
+                        response.new_state = self.stored(keep, &updated, "new state", &mut diags);
                         response.new_identity = self.identity_of(&response.new_state);
                     }
                 }
@@ -632,6 +655,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
 
     async fn import(&self, data: Arc<ProviderData>, request: ImportRequest) -> ImportResponse {
         let mut diags = Diagnostics::default();
+        let keep = data.secrets_in_state();
         let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
         let mut imported = Vec::new();
         // Terraform ≥ 1.12 imports by identity (an `import` block with `identity`) and then
@@ -659,7 +683,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
         };
         if let Some(id) = id {
             if let Some(model) = self.resource.import(&ctx, &mut diags, &id).await {
-                let state = self.value(&model, "imported state", &mut diags);
+                let state = self.stored(keep, &model, "imported state", &mut diags);
                 let identity = self.identity_of(&state);
                 imported.push(ImportedResource {
                     type_name: R::TYPE_NAME.to_string(),
@@ -677,10 +701,11 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
 
     async fn move_state(&self, data: Arc<ProviderData>, request: MoveRequest) -> MoveResponse {
         let mut diags = Diagnostics::default();
+        let keep = data.secrets_in_state();
         let ctx = RequestContext::new(data);
         let mut response = MoveResponse::default();
         if let Some(model) = self.resource.move_state(&ctx, &mut diags, &request).await {
-            response.target_state = self.value(&model, "moved state", &mut diags);
+            response.target_state = self.stored(keep, &model, "moved state", &mut diags);
             response.target_identity = self.identity_of(&response.target_state);
         }
         response.diagnostics = diags;

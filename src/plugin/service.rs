@@ -162,7 +162,7 @@ pub struct ImportResponse {
     pub diagnostics: Diagnostics,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MoveRequest {
     pub source_provider_address: String,
     pub source_type_name: String,

@@ -37,9 +37,11 @@ use crate::framework::values::{known, settled, text};
 use crate::framework::{import, plan};
 use crate::map;
 use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use crate::plugin::service::MoveRequest;
 use crate::plugin::value::{self, Value};
 use crate::plugin::{AttributePath, Diagnostics};
 
+use super::moved::{self, SourceState};
 use super::schema_util::{computed, optional, optional_computed, required, sensitive};
 
 /// Engines of the contract, in the API's spelling.
@@ -69,6 +71,10 @@ const TIMEOUT_WORDING: TimeoutWording = TimeoutWording {
     delete: "How long to wait for the cluster to be gone",
     block: "Time limits for the slow operations of this resource.",
 };
+
+/// The attributes `secrets_in_state = false` keeps out of state: the admin password and every
+/// URI that carries a password.
+pub const CLUSTER_SECRETS: [&str; 5] = ["password", "uri", "private_uri", "ui_password", "ui_uri"];
 
 const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
     create: Duration::from_secs(60 * 60),
@@ -1382,6 +1388,7 @@ impl ManagedResource for DatabaseClusterResource {
     type Model = ClusterModel;
     const TYPE_NAME: &'static str = "dbaas_database_cluster";
     const IDENTITY: &'static [&'static str] = &["id"];
+    const SECRETS: &'static [&'static str] = &CLUSTER_SECRETS;
     const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {
@@ -1776,6 +1783,89 @@ impl ManagedResource for DatabaseClusterResource {
             }
         }
     }
+
+    async fn move_state(
+        &self,
+        _ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        request: &MoveRequest,
+    ) -> Option<ClusterModel> {
+        let source = moved::source_state(diags, request, Self::TYPE_NAME)?;
+        moved_from_digitalocean(diags, &source)
+    }
+}
+
+/// A `digitalocean_database_cluster` (schema version 0) as this resource's state: the same
+/// attributes, with `storage_size_mib` a number again and `maintenance_window` an object.
+pub fn moved_from_digitalocean(
+    diags: &mut Diagnostics,
+    source: &SourceState,
+) -> Option<ClusterModel> {
+    let id = moved::required(diags, source, "digitalocean_database_cluster", "id")?;
+    let strings = |name: &str| {
+        source.strings(name).map_or(Value::Null, |items| {
+            Value::Value(items.into_iter().map(Value::Value).collect::<Vec<_>>())
+        })
+    };
+    Some(ClusterModel {
+        id: Value::Value(id),
+        name: source.string("name"),
+        engine: source.string("engine"),
+        version: source.string("version"),
+        size: source.string("size"),
+        region: source.string("region"),
+        node_count: source.int("node_count"),
+        tags: source.strings("tags").map_or(Value::Null, |tags| {
+            Value::Value(tags.into_iter().map(Value::Value).collect())
+        }),
+        private_network_uuid: source.string("private_network_uuid"),
+        project_id: source.string("project_id"),
+        maintenance_window: source
+            .block("maintenance_window")
+            .map_or(Value::Null, |window| {
+                Value::Value(MaintenanceWindowValue {
+                    day: window.string("day"),
+                    hour: window.string("hour"),
+                })
+            }),
+        eviction_policy: source.string("eviction_policy"),
+        sql_mode: source.string("sql_mode"),
+        storage_size_mib: source.int("storage_size_mib"),
+        // DigitalOcean's provider has no deletion protection; it starts off, as when unset.
+        deletion_protection: Value::Null,
+        backup_restore: source.block("backup_restore").map_or(Value::Null, |block| {
+            Value::Value(BackupRestoreBlock {
+                database_name: block.string("database_name"),
+                backup_created_at: block.string("backup_created_at"),
+            })
+        }),
+        storage_autoscale: source
+            .block("storage_autoscale")
+            .map_or(Value::Null, |block| {
+                Value::Value(StorageAutoscaleBlock {
+                    enabled: block.bool("enabled"),
+                    threshold_percent: block.int("threshold_percent"),
+                    increment_gib: block.int("increment_gib"),
+                })
+            }),
+        urn: source.string("urn"),
+        host: source.string("host"),
+        port: source.int("port"),
+        uri: source.string("uri"),
+        database: source.string("database"),
+        user: source.string("user"),
+        password: source.string("password"),
+        private_host: source.string("private_host"),
+        private_uri: source.string("private_uri"),
+        ui_host: source.string("ui_host"),
+        ui_port: source.int("ui_port"),
+        ui_uri: source.string("ui_uri"),
+        ui_database: source.string("ui_database"),
+        ui_user: source.string("ui_user"),
+        ui_password: source.string("ui_password"),
+        metrics_endpoints: strings("metrics_endpoints"),
+        timeouts: source.timeouts(),
+    })
 }
 
 fn is_protected(state: &ClusterModel) -> bool {

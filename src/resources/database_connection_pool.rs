@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::map;
 use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use crate::plugin::service::MoveRequest;
 use crate::plugin::value::{self, Value};
 use crate::plugin::{AttributePath, Diagnostics};
 use async_trait::async_trait;
@@ -30,6 +31,7 @@ use crate::framework::values::{known, settled, text};
 use crate::framework::{import, plan, validate};
 
 use super::database_cluster::uri_with_password;
+use super::moved::{self, SourceState};
 use super::schema_util::{computed, optional, required, sensitive};
 
 /// PgBouncer's pooling modes, in the API's spelling.
@@ -429,6 +431,7 @@ impl ManagedResource for DatabaseConnectionPoolResource {
     type Model = PoolModel;
     const TYPE_NAME: &'static str = "dbaas_database_connection_pool";
     const IDENTITY: &'static [&'static str] = &["cluster_id", "name"];
+    const SECRETS: &'static [&'static str] = &["password", "uri", "private_uri"];
     const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {
@@ -710,6 +713,40 @@ impl ManagedResource for DatabaseConnectionPoolResource {
             }
         }
     }
+
+    async fn move_state(
+        &self,
+        _ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        request: &MoveRequest,
+    ) -> Option<PoolModel> {
+        let source = moved::source_state(diags, request, Self::TYPE_NAME)?;
+        moved_from_digitalocean(diags, &source)
+    }
+}
+
+/// A `digitalocean_database_connection_pool` (schema version 0) as this resource's state: the
+/// same attributes; DigitalOcean's ID `<cluster_id>/<name>` becomes `<cluster_id>,<name>`.
+pub fn moved_from_digitalocean(diags: &mut Diagnostics, source: &SourceState) -> Option<PoolModel> {
+    const SOURCE: &str = "digitalocean_database_connection_pool";
+    let cluster_id = moved::required(diags, source, SOURCE, "cluster_id")?;
+    let name = moved::required(diags, source, SOURCE, "name")?;
+    Some(PoolModel {
+        id: Value::Value(pool_id(&cluster_id, &name)),
+        cluster_id: Value::Value(cluster_id),
+        name: Value::Value(name),
+        mode: source.string("mode"),
+        size: source.int("size"),
+        db_name: source.string("db_name"),
+        user: source.string("user"),
+        host: source.string("host"),
+        port: source.int("port"),
+        uri: source.string("uri"),
+        private_host: source.string("private_host"),
+        private_uri: source.string("private_uri"),
+        password: source.string("password"),
+        timeouts: source.timeouts(),
+    })
 }
 
 #[cfg(test)]

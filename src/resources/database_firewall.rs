@@ -34,9 +34,11 @@ use crate::framework::timeouts::{
 use crate::framework::validate;
 use crate::map;
 use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
+use crate::plugin::service::MoveRequest;
 use crate::plugin::value::{self, Value};
 use crate::plugin::{AttributePath, Diagnostics};
 
+use super::moved::{self, SourceState};
 use super::schema_util::{computed, required};
 
 /// Rule types, in the API's spelling.
@@ -834,6 +836,48 @@ impl ManagedResource for DatabaseFirewallResource {
             }
         }
     }
+
+    async fn move_state(
+        &self,
+        _ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        request: &MoveRequest,
+    ) -> Option<FirewallModel> {
+        let source = moved::source_state(diags, request, Self::TYPE_NAME)?;
+        moved_from_digitalocean(diags, &source)
+    }
+}
+
+/// A `digitalocean_database_firewall` (schema version 0) as this resource's state. Its ID is
+/// random there (`<cluster_id>-<timestamp>`) and the cluster ID here; its rules keep type and
+/// value, and `rule_details` (uuid, created_at) is filled by the refresh that follows.
+pub fn moved_from_digitalocean(
+    diags: &mut Diagnostics,
+    source: &SourceState,
+) -> Option<FirewallModel> {
+    let cluster_id = moved::required(
+        diags,
+        source,
+        "digitalocean_database_firewall",
+        "cluster_id",
+    )?;
+    let rules = source
+        .blocks("rule")
+        .into_iter()
+        .map(|rule| {
+            Value::Value(RuleBlock {
+                rule_type: rule.string("type"),
+                value: rule.string("value"),
+            })
+        })
+        .collect();
+    Some(FirewallModel {
+        id: Value::Value(cluster_id.clone()),
+        cluster_id: Value::Value(cluster_id),
+        rule: Value::Value(rules),
+        rule_details: Value::Null,
+        timeouts: source.timeouts(),
+    })
 }
 
 #[cfg(test)]

@@ -41,9 +41,11 @@ use crate::framework::values::{settled, text};
 use crate::framework::{import, plan};
 use crate::map;
 use crate::plugin::schema::{Attribute, AttributeType, Block, Description, NestedBlock, Schema};
+use crate::plugin::service::MoveRequest;
 use crate::plugin::value::{self, Value};
 use crate::plugin::{AttributePath, Diagnostics};
 
+use super::moved::{self, SourceState};
 use super::schema_util::{computed, optional, optional_computed, required};
 
 const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
@@ -533,6 +535,24 @@ macro_rules! topic_settings {
             fn reconciled(&self, api: &TopicConfig) -> ConfigBlock {
                 ConfigBlock {
                     $( $name: reconcile(&self.$name, api.$name.as_ref()), )+
+                }
+            }
+
+            /// The settings the API reports away from Kafka's defaults, as managed settings
+            /// (what a `config` block moved from DigitalOcean's provider keeps).
+            fn chosen(api: &TopicConfig) -> ConfigBlock {
+                ConfigBlock {
+                    $(
+                        $name: match api.$name.as_ref() {
+                            Some(value)
+                                if !<$kind as Setting>::from_api(value)
+                                    .matches(&ApiLiteral::into_api($default)) =>
+                            {
+                                Value::Value(<$kind as Setting>::from_api(value))
+                            }
+                            _ => Value::Null,
+                        },
+                    )+
                 }
             }
 
@@ -1267,6 +1287,65 @@ impl ManagedResource for DatabaseKafkaTopicResource {
             }
         }
     }
+
+    async fn move_state(
+        &self,
+        _ctx: &RequestContext,
+        diags: &mut Diagnostics,
+        request: &MoveRequest,
+    ) -> Option<TopicModel> {
+        let source = moved::source_state(diags, request, Self::TYPE_NAME)?;
+        moved_from_digitalocean(diags, &source)
+    }
+}
+
+/// A `digitalocean_database_kafka_topic` (schema version 0) as this resource's state.
+/// DigitalOcean's ID `<cluster_id>/topic/<name>` becomes `<cluster_id>,<name>`. DigitalOcean's
+/// provider stores every setting of the `config` block, set or not; here a setting is managed
+/// only when it is configured, so the settings at Kafka's defaults are left out, and the rest
+/// (the ones somebody chose) stay managed. A configured setting at its default then shows as
+/// added in the first plan, with nothing to change on the topic.
+pub fn moved_from_digitalocean(
+    diags: &mut Diagnostics,
+    source: &SourceState,
+) -> Option<TopicModel> {
+    const SOURCE: &str = "digitalocean_database_kafka_topic";
+    let cluster_id = moved::required(diags, source, SOURCE, "cluster_id")?;
+    let name = moved::required(diags, source, SOURCE, "name")?;
+    let config = match source.block("config") {
+        None => Value::Null,
+        Some(block) => match serde_json::from_value::<TopicConfig>(block.api_json()) {
+            Ok(api) => {
+                let chosen = ConfigBlock::chosen(&api);
+                if chosen == ConfigBlock::default() {
+                    Value::Null
+                } else {
+                    Value::Value(chosen)
+                }
+            }
+            Err(error) => {
+                diags.root_err(
+                    "Unreadable source state",
+                    format!(
+                        "The `config` block of the stored {SOURCE} {name:?} could not be read \
+                         ({error}). Remove it from state and import it as \
+                         dbaas_database_kafka_topic instead."
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    Some(TopicModel {
+        id: Value::Value(format!("{cluster_id},{name}")),
+        cluster_id: Value::Value(cluster_id),
+        name: Value::Value(name),
+        partition_count: source.int("partition_count"),
+        replication_factor: source.int("replication_factor"),
+        state: source.string("state"),
+        config,
+        timeouts: source.timeouts(),
+    })
 }
 
 #[cfg(test)]

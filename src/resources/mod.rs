@@ -5,4 +5,5 @@ pub mod database_cluster;
 pub mod database_connection_pool;
 pub mod database_firewall;
 pub mod database_kafka_topic;
+pub mod moved;
 pub(crate) mod schema_util;

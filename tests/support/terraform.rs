@@ -77,6 +77,27 @@ pub fn provider_binary_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// `cli.tfrc` in `dir`: `dev_overrides` for this provider and for `extra`, then `direct`.
+fn write_cli_config(dir: &Path, extra: &[(&str, &Path)]) {
+    let provider_dir = provider_binary_dir();
+    let mut overrides = vec![(PROVIDER_SOURCE.to_string(), provider_dir)];
+    overrides.extend(
+        extra
+            .iter()
+            .map(|(source, dir)| (source.to_string(), dir.to_path_buf())),
+    );
+    let lines: String = overrides
+        .iter()
+        .map(|(source, dir)| {
+            let dir = dir.to_str().expect("plugin directory paths are UTF-8");
+            format!("    {} = {}\n", hcl_string(source), hcl_string(dir))
+        })
+        .collect();
+    let cli_config =
+        format!("provider_installation {{\n  dev_overrides {{\n{lines}  }}\n  direct {{}}\n}}\n");
+    fs::write(dir.join("cli.tfrc"), cli_config).expect("write the CLI config");
+}
+
 /// What one CLI run produced.
 #[derive(Debug)]
 pub struct CommandOutput {
@@ -236,16 +257,7 @@ impl Terraform {
             .prefix("dbaas-acc-")
             .tempdir()
             .expect("temporary Terraform directory");
-        let provider_dir = provider_binary_dir();
-        let provider_dir = provider_dir
-            .to_str()
-            .expect("the target directory path is UTF-8");
-        let cli_config = format!(
-            "provider_installation {{\n  dev_overrides {{\n    {} = {}\n  }}\n  direct {{}}\n}}\n",
-            hcl_string(PROVIDER_SOURCE),
-            hcl_string(provider_dir),
-        );
-        fs::write(dir.path().join("cli.tfrc"), cli_config).expect("write the CLI config");
+        write_cli_config(dir.path(), &[]);
         Terraform {
             dir,
             binary: binary.into(),
@@ -261,6 +273,12 @@ impl Terraform {
 
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Rewrites the CLI configuration so that, besides this provider, each `(source, dir)`
+    /// is served by the plugin in `dir` (an empty list goes back to this provider alone).
+    pub fn set_extra_dev_overrides(&self, extra: &[(&str, &Path)]) {
+        write_cli_config(self.dir.path(), extra);
     }
 
     pub fn binary(&self) -> &Path {
