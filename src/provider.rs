@@ -199,6 +199,15 @@ pub fn check_endpoint(endpoint: &str) -> Result<String, String> {
     Ok(endpoint.trim().trim_end_matches('/').to_string())
 }
 
+/// The environment variable the token came from, for messages.
+fn token_source(lookup: &impl Fn(&str) -> Option<String>) -> &'static str {
+    TOKEN_VARIABLES
+        .iter()
+        .find(|name| lookup(name).is_some_and(|v| !v.trim().is_empty()))
+        .copied()
+        .unwrap_or("the environment")
+}
+
 /// Applies environment fallbacks and defaults. `Ok(None)` means a value is still unknown.
 pub fn resolve_settings(
     config: &ProviderConfig,
@@ -218,6 +227,23 @@ pub fn resolve_settings(
             .find_map(|name| lookup(name).filter(|v| !v.trim().is_empty())),
     };
     let token = match token {
+        Some(token) if token.trim().chars().any(|c| c.is_control()) => {
+            let source = if config.token.is_value() {
+                "`token`".to_string()
+            } else {
+                format!("the token from {}", token_source(&lookup))
+            };
+            problems.push((
+                AttributePath::new("token"),
+                "Invalid token".to_string(),
+                format!(
+                    "{source} contains a line break or another control character inside it (a \
+                     token read from a file often carries one). API tokens are a single line \
+                     of letters and digits; remove it (for example with `chomp()` or `trimspace()`)."
+                ),
+            ));
+            String::new()
+        }
         Some(token) if !token.trim().is_empty() => token.trim().to_string(),
         _ => {
             problems.push((
@@ -629,6 +655,37 @@ mod tests {
             ..token
         };
         assert_eq!(resolve_settings(&unknown, lookup(&[])).unwrap(), None);
+    }
+
+    #[test]
+    fn a_token_with_a_line_break_is_reported_under_token() {
+        let config = ProviderConfig {
+            token: Value::Value("abc\r\ndef".into()),
+            ..Default::default()
+        };
+        let problems = resolve_settings(&config, lookup(&[])).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, AttributePath::new("token"));
+        assert!(problems[0].2.contains("line break"), "{}", problems[0].2);
+        assert!(!problems[0].2.contains("abc"), "the token is never shown");
+        let from_env = resolve_settings(
+            &ProviderConfig::default(),
+            lookup(&[("DIGITALOCEAN_TOKEN", "abc\ndef\n")]),
+        )
+        .unwrap_err();
+        assert!(
+            from_env[0].2.contains("DIGITALOCEAN_TOKEN"),
+            "{}",
+            from_env[0].2
+        );
+        // A trailing newline alone is trimmed, as before.
+        let trailing = resolve_settings(
+            &ProviderConfig::default(),
+            lookup(&[("DBAAS_TOKEN", "abcdef\n")]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(trailing.token, "abcdef");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::models::{
     CreatePoolRequest, CreateTopicRequest, DatabaseUser, Db, FirewallRule, Pool, Topic,
     TopicSummary, UpdatePoolRequest, UpdateTopicRequest,
 };
-use super::safe_create::{create_or_adopt, Created};
+use super::safe_create::{create_and_describe, create_or_adopt, Created};
 use super::send::{segment, Request};
 use super::{ApiError, Client};
 
@@ -112,10 +112,7 @@ impl Pools<'_> {
     pub async fn create(self, request: &CreatePoolRequest) -> Result<Pool, ApiError> {
         let post = Request::post(self.path(None)?).json(request)?;
         let lookup = || async { found(self.get(&request.name).await) };
-        match create_or_adopt(self.client, post, "the connection pool", lookup).await? {
-            Created::Replied(reply) => reply.field("pool"),
-            Created::Found(pool) => Ok(pool),
-        }
+        create_and_describe(self.client, post, "the connection pool", "pool", lookup).await
     }
 
     /// `PUT …/pools/{name}` → 204. `mode`, `size` and `db` are required on every update.
@@ -175,7 +172,13 @@ impl Topics<'_> {
         let post = Request::post(self.path(None)?).json(request)?;
         let lookup = || async { found(self.get(&request.name).await) };
         match create_or_adopt(self.client, post, "the topic", lookup).await? {
-            Created::Replied(reply) => reply.optional_field("topic"),
+            // An answer that does not describe the topic (no body, `{}`, truncated JSON) is
+            // read as "accepted": the resource then waits for the topic to be readable, which
+            // adopts it.
+            Created::Replied(reply) => Ok(reply.optional_field("topic").unwrap_or_else(|error| {
+                tracing::warn!(error = %error, "the topic create was accepted without a usable answer; reading the topic back");
+                None
+            })),
             Created::Found(topic) => Ok(Some(topic)),
         }
     }

@@ -7,7 +7,7 @@ use super::models::{
     Autoscale, Ca, Cluster, CreateClusterRequest, MaintenanceWindowRequest, MigrateRequest,
     ResizeRequest,
 };
-use super::safe_create::{create_or_adopt, Created};
+use super::safe_create::create_and_describe;
 use super::send::{segment, Request};
 use super::{ApiError, Client};
 
@@ -75,10 +75,7 @@ impl Clusters<'_> {
             let found = self.find_by_name(&request.name).await?;
             Ok(found.filter(|c| c.engine == request.engine && c.region == request.region))
         };
-        match create_or_adopt(self.client, post, "the cluster", lookup).await? {
-            Created::Replied(reply) => reply.field("database"),
-            Created::Found(cluster) => Ok(cluster),
-        }
+        create_and_describe(self.client, post, "the cluster", "database", lookup).await
     }
 
     /// `DELETE /v2/databases/{id}` → 204. The cluster disappears asynchronously; see

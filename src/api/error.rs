@@ -70,6 +70,8 @@ struct Details {
     request_id: Option<String>,
     /// The server's requested wait, for a 429 that gave one.
     retry_after: Option<Duration>,
+    /// How many times the request was sent (or tried) before this error was returned.
+    attempts: u32,
 }
 
 impl ApiError {
@@ -96,6 +98,7 @@ impl ApiError {
             message: message.into(),
             request_id: None,
             retry_after: None,
+            attempts: 1,
         };
         ApiError::new(ErrorKind::of_status(status), details)
     }
@@ -114,6 +117,7 @@ impl ApiError {
             message: message.into(),
             request_id: None,
             retry_after: None,
+            attempts: 1,
         };
         ApiError::new(ErrorKind::Transport, details)
     }
@@ -128,6 +132,7 @@ impl ApiError {
             message: message.into(),
             request_id: None,
             retry_after: None,
+            attempts: 1,
         };
         ApiError::new(ErrorKind::Config, details)
     }
@@ -135,6 +140,17 @@ impl ApiError {
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> ApiError {
         self.details.request_id = Some(request_id.into());
         self
+    }
+
+    /// Records that the request was tried `attempts` times in all.
+    pub fn with_attempts(mut self, attempts: u32) -> ApiError {
+        self.details.attempts = attempts.max(1);
+        self
+    }
+
+    /// How many times the request was tried before this error (1: it was not retried).
+    pub fn attempts(&self) -> u32 {
+        self.details.attempts
     }
 
     pub fn with_retry_after(mut self, wait: Duration) -> ApiError {
@@ -259,6 +275,7 @@ impl fmt::Display for ApiError {
             message,
             request_id,
             retry_after,
+            attempts: _,
         } = &*self.details;
         let status = match (kind, status) {
             (ErrorKind::Config, _) => return write!(f, "API client configuration: {message}"),

@@ -18,6 +18,7 @@ mod found;
 pub mod models;
 mod ratelimit;
 mod retry;
+pub mod deadline;
 mod safe_create;
 mod send;
 mod tags;

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 
 use super::error::{ErrorKind, HumanDuration};
 use super::send::{header_str, Attempt, Reply, Request};
-use super::{ApiError, Client};
+use super::{deadline, ApiError, Client};
 
 /// The longest a call keeps retrying 429s that report the budget, which do not count against
 /// `max_retries`; bounded so that a run never hangs on a budget that does not come back.
@@ -174,7 +174,7 @@ impl Client {
             };
 
             if !retryable {
-                return Err(error);
+                return Err(error.with_attempts(attempt));
             }
             if paced_429 {
                 let since = *rate_limited_since.get_or_insert(started);
@@ -186,10 +186,10 @@ impl Client {
                         patience = %HumanDuration(RATE_LIMIT_PATIENCE),
                         "rate limited; the budget did not come back within the provider's patience"
                     );
-                    return Err(error);
+                    return Err(error.with_attempts(attempt));
                 }
             } else if retries_done >= retry.max_retries {
-                return Err(error);
+                return Err(error.with_attempts(attempt));
             }
             let wait = match hint {
                 Some(hint) if hint > retry.longest_hinted_wait() => {
@@ -197,11 +197,18 @@ impl Client {
                         method = %request.method, path = %request.path, wait = %HumanDuration(hint),
                         "rate limited; the API asks for a longer wait than the provider retries for"
                     );
-                    return Err(error);
+                    return Err(error.with_attempts(attempt));
                 }
                 Some(hint) => retry.hinted_wait(hint),
                 None => retry.backoff(retries_done),
             };
+            if deadline::current().is_some_and(|limit| Instant::now() + wait >= limit) {
+                tracing::warn!(
+                    method = %request.method, path = %request.path,
+                    "not retrying: the wait would end after the operation's time limit"
+                );
+                return Err(error.with_attempts(attempt));
+            }
             if !paced_429 {
                 retries_done += 1;
             }

@@ -6,11 +6,13 @@
 //! caller knows how to find the object it asked for (by name, by name and engine…).
 
 use std::future::Future;
+
+use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::{ErrorKind, HumanDuration};
 use super::send::{Reply, Request};
-use super::{ApiError, Client};
+use super::{deadline, ApiError, Client};
 
 impl Client {
     /// Creates an object with a POST that is never re-sent blindly.
@@ -50,7 +52,9 @@ impl Client {
                     );
                     return Ok(Created::Found(found));
                 }
-                Ok(None) if resends < retry.max_retries => {
+                Ok(None)
+                    if resends < retry.max_retries && !past_deadline(retry.backoff(resends)) =>
+                {
                     let wait = retry.backoff(resends);
                     resends += 1;
                     tracing::warn!(
@@ -76,6 +80,11 @@ pub(crate) enum Created<T> {
     Replied(Reply),
     /// The POST failed ambiguously and the lookup found the object.
     Found(T),
+}
+
+/// Whether a wait of `wait` from now would end after the current operation's time limit.
+fn past_deadline(wait: std::time::Duration) -> bool {
+    deadline::current().is_some_and(|limit| tokio::time::Instant::now() + wait >= limit)
 }
 
 /// Whether a failed request may nevertheless have been applied.
@@ -133,6 +142,66 @@ where
             Err(error)
         }
     }
+}
+
+/// [`create_or_adopt`], then the object under `field` of the 2xx answer. An answer that does
+/// not describe the object (no body, `{}`, truncated JSON, required fields missing) is as
+/// ambiguous as a lost response: the create was accepted, so the object exists or soon will,
+/// and returning the decode error would leave it in the API and out of state (the next apply
+/// would then fail with "name taken"). It is looked up instead, a few times with the retry
+/// backoff since a new object may take a moment to be listed, and adopted. The POST is never
+/// sent again after a 2xx.
+pub(super) async fn create_and_describe<T, L, Fut>(
+    client: &Client,
+    post: Request,
+    what: &str,
+    field: &str,
+    lookup: L,
+) -> Result<T, ApiError>
+where
+    T: DeserializeOwned,
+    L: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ApiError>>,
+{
+    let reply = match create_or_adopt(client, post, what, &lookup).await? {
+        Created::Replied(reply) => reply,
+        Created::Found(found) => return Ok(found),
+    };
+    let unusable = match reply.field::<T>(field) {
+        Ok(object) => return Ok(object),
+        Err(error) => error,
+    };
+    let status = reply.status;
+    tracing::warn!(
+        what, status, error = %unusable,
+        "the create was accepted but the answer does not describe the object; looking it up"
+    );
+    let retry = client.inner.retry;
+    for round in 0..=retry.max_retries {
+        match lookup().await {
+            Ok(Some(found)) => {
+                tracing::info!(what, "found the object the accepted create made");
+                return Ok(found);
+            }
+            Ok(None) => {}
+            Err(lookup_error) => {
+                return Err(unusable.with_note(&format!(
+                    "the API accepted the create (HTTP {status}) without describing {what}, \
+                     and looking it up failed: {lookup_error}; it probably exists: import it \
+                     rather than creating it again"
+                )))
+            }
+        }
+        if round < retry.max_retries && !past_deadline(retry.backoff(round)) {
+            tokio::time::sleep(retry.backoff(round)).await;
+        } else {
+            break;
+        }
+    }
+    Err(unusable.with_note(&format!(
+        "the API accepted the create (HTTP {status}) without describing {what}, and it could \
+         not be found afterwards; if it appears later, import it rather than creating it again"
+    )))
 }
 
 /// 409 Conflict, or the 422 the API gives for a name that is taken.

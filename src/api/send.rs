@@ -38,8 +38,16 @@ impl Client {
             Ok(response) => response,
             Err(e) => {
                 let sent = !e.is_connect();
+                let mut message = describe_reqwest_error(e);
+                if self.inner.base.starts_with("https://") && is_tls_to_plain_http(&message) {
+                    message.push_str(
+                        "; the server did not answer the TLS handshake, so it probably speaks \
+                         plain HTTP: check the scheme of `api_endpoint` (dbaas-mock serves \
+                         http://, not https://)",
+                    );
+                }
                 return Attempt::Failed {
-                    error: request.transport_error(describe_reqwest_error(e)),
+                    error: request.transport_error(message),
                     sent,
                 };
             }
@@ -296,6 +304,20 @@ pub(super) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h s
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
+}
+
+/// Whether a TLS failure looks like a handshake answered by a plain-HTTP server (rustls reads
+/// the `HTTP/1.1 400` a plain server sends back as a record of an invalid content type).
+fn is_tls_to_plain_http(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    [
+        "invalidcontenttype",
+        "corrupt message",
+        "wrong version number",
+        "http response to https",
+    ]
+    .iter()
+    .any(|sign| message.contains(sign))
 }
 
 /// A reqwest error without its URL, with its causes: `error sending request: client error

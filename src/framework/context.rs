@@ -108,6 +108,9 @@ pub struct RequestContext {
     /// Cancelled when Terraform asks the provider to stop.
     pub cancel: CancellationToken,
     pub client_capabilities: ClientCapabilities,
+    /// The plan of a new object is the create half of a replacement: the object it replaces
+    /// still exists (and may hold the same name).
+    pub replacing: bool,
 }
 
 impl RequestContext {
@@ -117,11 +120,17 @@ impl RequestContext {
             deadline: None,
             cancel: stop_token(),
             client_capabilities: ClientCapabilities::default(),
+            replacing: false,
         }
     }
 
     pub fn with_deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    pub fn with_replacing(mut self, replacing: bool) -> Self {
+        self.replacing = replacing;
         self
     }
 

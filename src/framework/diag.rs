@@ -110,7 +110,7 @@ fn api_error_detail(error: &ApiError) -> String {
              budget. Run with lower parallelism (`-parallelism`), spread the work over several \
              runs, or raise `http_retry_max`."
         }
-        ErrorKind::Server | ErrorKind::Transport => {
+        ErrorKind::Server | ErrorKind::Transport if error.attempts() > 1 => {
             "\n\nThe request was retried and still failed; this is usually temporary. Run the \
              command again."
         }

@@ -13,6 +13,7 @@ pub mod import;
 pub mod normalize;
 pub mod plan;
 pub mod resource;
+pub mod run;
 pub mod secrets;
 pub mod stop;
 pub mod timeouts;

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::api::deadline;
 use crate::plugin::dynamic::Dynamic;
 use crate::plugin::schema::{AttributeType, IdentityAttribute, IdentitySchema, Schema};
 use crate::plugin::service::{
@@ -23,7 +24,7 @@ use crate::plugin::{json, AttributePath, Diagnostics};
 use super::context::{ProviderData, RequestContext};
 use super::diag::DiagExt;
 use super::timeouts::{timeout_for, Operation, TimeoutDefaults, Timeouts};
-use super::{secrets, write_only};
+use super::{run, secrets, write_only};
 
 /// A managed resource type.
 #[async_trait]
@@ -181,6 +182,11 @@ pub trait DynResource: Send + Sync {
     async fn import(&self, data: Arc<ProviderData>, request: ImportRequest) -> ImportResponse;
     async fn move_state(&self, data: Arc<ProviderData>, request: MoveRequest) -> MoveResponse;
 }
+
+/// The private data of a plan that replaces its object. Terraform hands it back as the prior
+/// private data when it plans the replacement's create half, so that plan knows the old
+/// object is still there; it is never stored (the create's plan has no private data).
+const REPLACING: &[u8] = br#"{"dbaas":"replacing"}"#;
 
 /// Wraps a [`ManagedResource`] for the protocol.
 pub struct Adapter<R: ManagedResource> {
@@ -529,6 +535,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
             planned_private: request.prior_private.clone(),
             ..Default::default()
         };
+        let proposed_value = request.proposed_new_state.clone();
         match (
             request.prior_state.is_null(),
             request.proposed_new_state.is_null(),
@@ -545,6 +552,11 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                 response.planned_state = Dynamic::Null;
             }
             (true, false) => {
+                // Terraform plans a replacement's create half with the private data the
+                // update half returned, which says so (see below).
+                let ctx = ctx
+                    .clone()
+                    .with_replacing(request.prior_private == REPLACING);
                 let proposed = self.model(request.proposed_new_state, "proposed state", &mut diags);
                 let config = self.model(request.config, "configuration", &mut diags);
                 if let (Some(proposed), Some(config)) = (proposed, config) {
@@ -570,6 +582,9 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .await
                     {
                         response.planned_state = self.stored(keep, &planned, "plan", &mut diags);
+                        if !replace.is_empty() {
+                            response.planned_private = REPLACING.to_vec();
+                        }
                         response.requires_replace = replace;
                         response.planned_identity = if response.requires_replace.is_empty() {
                             self.identity_of(&response.planned_state)
@@ -580,6 +595,21 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                     }
                 }
             }
+        }
+        if diags.has_errors() && !proposed_value.is_null() && run::destroying() {
+            // The pre-destroy refresh of `terraform destroy` plans the configuration and fails
+            // the destroy on any error, though it discards the plan (see `run`). Checks of a
+            // change (storage cannot shrink, …) must not keep a destroy from running; the
+            // destroy plan that follows still checks `deletion_protection`.
+            tracing::debug!(
+                resource = R::TYPE_NAME,
+                errors = diags.errors.len(),
+                "destroy run: the errors of this plan are not reported"
+            );
+            diags.errors.clear();
+            response.planned_identity = self.identity_of(&proposed_value);
+            response.planned_state = proposed_value;
+            response.requires_replace = Vec::new();
         }
         response.diagnostics = diags;
         response
@@ -605,7 +635,11 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                 let prior_value = request.prior_state.clone();
                 if let Some(prior) = self.model(request.prior_state, "prior state", &mut diags) {
                     let ctx = self.context(data, &prior, Operation::Delete);
-                    let deleted = self.resource.delete(&ctx, &mut diags, prior).await;
+                    let deleted = deadline::within(
+                        ctx.deadline(),
+                        self.resource.delete(&ctx, &mut diags, prior),
+                    )
+                    .await;
                     if deleted.is_none() || diags.has_errors() {
                         // Still there (or not known to be gone): Terraform keeps it in state.
                         response.new_state = prior_value;
@@ -620,10 +654,11 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                 let config = self.model(request.config, "configuration", &mut diags);
                 if let (Some(planned), Some(config)) = (planned, config) {
                     let ctx = self.context(data, &planned, Operation::Create);
-                    if let Some(created) = self
-                        .resource
-                        .create(&ctx, &mut diags, planned, &config)
-                        .await
+                    if let Some(created) = deadline::within(
+                        ctx.deadline(),
+                        self.resource.create(&ctx, &mut diags, planned, &config),
+                    )
+                    .await
                     {
                         response.new_state = self.stored(keep, &created, "new state", &mut diags);
                         response.new_identity = self.identity_of(&response.new_state);
@@ -638,10 +673,12 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                 response.new_state = prior_value;
                 if let (Some(prior), Some(planned), Some(config)) = (prior, planned, config) {
                     let ctx = self.context(data, &planned, Operation::Update);
-                    if let Some(updated) = self
-                        .resource
-                        .update(&ctx, &mut diags, prior, planned, &config)
-                        .await
+                    if let Some(updated) = deadline::within(
+                        ctx.deadline(),
+                        self.resource
+                            .update(&ctx, &mut diags, prior, planned, &config),
+                    )
+                    .await
                     {
                         response.new_state = self.stored(keep, &updated, "new state", &mut diags);
                         response.new_identity = self.identity_of(&response.new_state);

@@ -20,7 +20,7 @@ use crate::api::models::{
     MigrateRequest, Options, ResizeRequest, StorageAutoscale, TagResource,
 };
 use crate::api::wait::conditions;
-use crate::api::{ApiError, Client, ErrorKind, Found};
+use crate::api::{deadline, ApiError, Client, ErrorKind, Found};
 use crate::framework::attr as at;
 use crate::framework::context::{ApiContext, RequestContext};
 use crate::framework::diag::DiagExt;
@@ -560,7 +560,14 @@ pub fn cluster_schema() -> Schema {
 // ---------------------------------------------------------------------------------------------
 
 pub fn validate_config(diags: &mut Diagnostics, config: &ClusterModel) {
-    validate::length_between(diags, at("name"), &config.name, 3, 63);
+    validate::matches(
+        diags,
+        at("name"),
+        &config.name,
+        is_cluster_name,
+        "3 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending \
+         with a hyphen (the name becomes part of the cluster's host names)",
+    );
     validate::one_of(diags, at("engine"), &config.engine, &ENGINES, false);
     validate::not_blank(diags, at("version"), &config.version);
     validate::not_blank(diags, at("size"), &config.size);
@@ -629,6 +636,31 @@ pub fn validate_config(diags: &mut Diagnostics, config: &ClusterModel) {
                 ),
                 at("sql_mode"),
             );
+        } else {
+            let unknown: Vec<&str> = mode
+                .split(',')
+                .map(str::trim)
+                .filter(|part| {
+                    !SQL_MODES
+                        .iter()
+                        .any(|known| known.eq_ignore_ascii_case(part))
+                })
+                .collect();
+            if !unknown.is_empty() {
+                diags.err(
+                    "Invalid sql_mode",
+                    format!(
+                        "`sql_mode` names {} that MySQL does not have. Allowed modes: {}.",
+                        unknown
+                            .iter()
+                            .map(|m| format!("{m:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        SQL_MODES.join(", ")
+                    ),
+                    at("sql_mode"),
+                );
+            }
         }
         if let Value::Value(engine) = &config.engine {
             if !supports_sql_mode(engine) {
@@ -1083,13 +1115,121 @@ async fn check_against_catalogue(
     planned: &ClusterModel,
     scope: CatalogueScope,
 ) {
-    match api.catalogue().await {
-        Ok(catalogue) => check_catalogue(diags, &catalogue, planned, scope),
-        Err(error) => {
-            tracing::warn!(%error, "options catalogue unavailable; plan-time checks skipped");
+    let problem = match deadline::within(Instant::now() + PLAN_CHECK_BUDGET, api.catalogue()).await
+    {
+        Ok(catalogue) if !catalogue.options.is_empty() => {
+            return check_catalogue(diags, &catalogue, planned, scope)
         }
+        Ok(_) => "it lists no engines".to_string(),
+        Err(error) => error.to_string(),
+    };
+    tracing::warn!(problem = %problem, "options catalogue unusable; plan-time checks skipped");
+    let mut skipped = vec!["`engine`"];
+    if scope.region {
+        skipped.push("`region`");
+    }
+    if scope.layout {
+        skipped.push("`size` and `node_count`");
+    }
+    if scope.version {
+        skipped.push("`version`");
+    }
+    diags.warn(
+        "Plan-time checks against the options catalogue skipped",
+        format!(
+            "The API's options catalogue (GET /v2/databases/options) is unusable: {problem}. \
+             So {} could not be checked at plan time; the API checks them when the change is \
+             applied.",
+            list(&skipped.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        ),
+        AttributePath::root(),
+    );
+}
+
+/// How long a plan-time check retries a failing API before it gives up with a warning: the
+/// checks are a courtesy, and Terraform plans again during apply.
+const PLAN_CHECK_BUDGET: Duration = Duration::from_secs(10);
+
+/// Refuses, at plan time, a new cluster whose name another cluster of the account already
+/// has (the API would refuse the create). Skipped for the create half of a replacement, whose
+/// old cluster may carry the name until it is deleted; a failed lookup is a warning.
+async fn check_name_is_free(
+    diags: &mut Diagnostics,
+    ctx: &RequestContext,
+    api: &ApiContext,
+    planned: &ClusterModel,
+) {
+    let Some(name) = text(&planned.name) else {
+        return;
+    };
+    if ctx.replacing || !is_cluster_name(name) {
+        return;
+    }
+    let listed = deadline::within(
+        Instant::now() + PLAN_CHECK_BUDGET,
+        api.client.clusters().find_by_name(name),
+    )
+    .await;
+    match listed {
+        Ok(Some(existing)) => diags.err(
+            "Cluster name already in use",
+            format!(
+                "A database cluster named {name:?} already exists in this account ({}, engine \
+                 {}, region {}); cluster names are unique. Choose another `name`, or bring the \
+                 existing cluster under Terraform with `terraform import \
+                 dbaas_database_cluster.<resource name> {}`.",
+                existing.id, existing.engine, existing.region, existing.id
+            ),
+            at("name"),
+        ),
+        Ok(None) => {}
+        Err(error) => diags.warn(
+            "Could not check whether the cluster name is free",
+            format!(
+                "Listing the account's clusters failed ({error}), so whether {name:?} is taken \
+                 was not checked at plan time; the API refuses the create if it is."
+            ),
+            at("name"),
+        ),
     }
 }
+
+/// The API's rule for cluster names, which become host names: 3 to 63 lowercase letters,
+/// digits and hyphens, starting with a letter and not ending with a hyphen.
+pub fn is_cluster_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// MySQL 8's SQL modes, the combination modes `ANSI` and `TRADITIONAL` included: what the API
+/// accepts in `sql_mode`.
+pub const SQL_MODES: [&str; 21] = [
+    "ALLOW_INVALID_DATES",
+    "ANSI",
+    "ANSI_QUOTES",
+    "ERROR_FOR_DIVISION_BY_ZERO",
+    "HIGH_NOT_PRECEDENCE",
+    "IGNORE_SPACE",
+    "NO_AUTO_VALUE_ON_ZERO",
+    "NO_BACKSLASH_ESCAPES",
+    "NO_DIR_IN_CREATE",
+    "NO_ENGINE_SUBSTITUTION",
+    "NO_UNSIGNED_SUBTRACTION",
+    "NO_ZERO_DATE",
+    "NO_ZERO_IN_DATE",
+    "ONLY_FULL_GROUP_BY",
+    "PAD_CHAR_TO_FULL_LENGTH",
+    "PIPES_AS_CONCAT",
+    "REAL_AS_FLOAT",
+    "STRICT_ALL_TABLES",
+    "STRICT_TRANS_TABLES",
+    "TIME_TRUNCATE_FRACTIONAL",
+    "TRADITIONAL",
+];
 
 // ---------------------------------------------------------------------------------------------
 // API orchestration
@@ -1436,6 +1576,7 @@ impl ManagedResource for DatabaseClusterResource {
         let planned = plan_new(proposed);
         if let Some(api) = ctx.api_if_configured() {
             check_against_catalogue(diags, &api, &planned, CatalogueScope::ALL).await;
+            check_name_is_free(diags, ctx, &api, &planned).await;
         }
         Some(planned)
     }
@@ -1725,11 +1866,23 @@ impl ManagedResource for DatabaseClusterResource {
         let api = ctx.api(diags)?;
         let id = text(&prior_state.id)?.to_string();
         let deadline = ctx.deadline();
-        match api.client.clusters().delete(&id).await {
-            Ok(()) => {}
-            Err(error) if error.is_not_found() => return Some(()),
+        // In the cluster's turn like every other change to it, so it never overlaps the
+        // deletes of its pools, topics or firewall rules in the same run; an answer that the
+        // cluster is busy is retried within the delete timeout.
+        let clusters = api.client.clusters();
+        let deleted = ctx
+            .change_cluster(&api, &id, "delete database cluster", || async {
+                match clusters.delete(&id).await {
+                    Err(error) if error.is_not_found() => Ok(false),
+                    other => other.map(|()| true),
+                }
+            })
+            .await;
+        match deleted {
+            Ok(true) => {}
+            Ok(false) => return Some(()),
             Err(error) => {
-                diags.api_err(
+                diags.wait_err(
                     format!("Could not delete {}", describe(&prior_state)),
                     &error,
                 );

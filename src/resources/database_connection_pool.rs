@@ -236,19 +236,13 @@ pub fn pool_schema() -> Schema {
 
 pub fn validate_config(diags: &mut Diagnostics, config: &PoolModel) {
     validate::uuid(diags, at("cluster_id"), &config.cluster_id);
-    validate::length_between(diags, at("name"), &config.name, 3, 60);
-    if let Value::Value(name) = &config.name {
-        if name.contains(',') || name.contains('/') || name.trim() != name {
-            diags.err(
-                "Invalid name",
-                format!(
-                    "`name` must not contain commas or slashes, nor start or end with spaces \
-                     (the resource ID is `<cluster_id>,<name>`); got {name:?}."
-                ),
-                at("name"),
-            );
-        }
-    }
+    validate::matches(
+        diags,
+        at("name"),
+        &config.name,
+        is_pool_name,
+        "3 to 60 letters, digits, '-' or '_' (the API's rule for pool names)",
+    );
     validate::one_of(diags, at("mode"), &config.mode, &MODES, false);
     validate::int_at_least(diags, at("size"), &config.size, 1);
     validate::not_blank(diags, at("db_name"), &config.db_name);
@@ -263,6 +257,15 @@ pub fn validate_config(diags: &mut Diagnostics, config: &PoolModel) {
         }
     }
     validate_timeouts(diags, &config.timeouts);
+}
+
+/// The API's rule for pool names: 3 to 60 letters, digits, `-` and `_` (so never a comma or a
+/// slash, which the resource ID `<cluster_id>,<name>` relies on).
+pub fn is_pool_name(name: &str) -> bool {
+    (3..=60).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The error for a cluster that cannot host pools.
