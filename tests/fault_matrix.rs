@@ -652,7 +652,7 @@ fn topic_not_found_right_after_create_is_waited_out() {
 
 #[test]
 fn busy_cluster_answers_are_retried() {
-    run(Scenario::new(
+    let mut scenario = Scenario::new(
         "412 busy after online",
         vec![
             status_fault("POST", "/v2/databases/*/pools", 412, Some(3)),
@@ -660,7 +660,63 @@ fn busy_cluster_answers_are_retried() {
             status_fault("PUT", "/v2/databases/*/firewall", 412, Some(2)),
         ],
         Outcome::Converges,
-    ));
+    );
+    // A cluster still busy with its children's deletes when its own comes: the DELETE takes
+    // its turn and is retried, and destroy completes.
+    scenario.destroy_faults = vec![status_fault("DELETE", "/v2/databases/*", 412, Some(2))];
+    scenario.requirement = "A busy answer to a cluster DELETE (another operation on the \
+        cluster is in progress, as while its pools are being deleted) is retried within the \
+        delete timeout instead of failing the destroy.";
+    run(scenario);
+}
+
+/// A create the API performed but answered with something that does not describe the new
+/// object: it is looked up and adopted, never left in the API and out of state (which made the
+/// next apply fail with "name taken").
+fn broken_create_answers(kind: &'static str, name: &'static str) {
+    let mut scenario = Scenario::new(
+        name,
+        vec![
+            fault("POST", "/v2/databases", kind, 1),
+            fault("POST", "/v2/databases/*/pools", kind, 1),
+            fault("POST", "/v2/databases/*/topics", kind, 1),
+        ],
+        Outcome::Converges,
+    );
+    scenario.requirement = "The create was performed: the object must be adopted into state \
+        (looked up by name) rather than reported as a failure that orphans it.";
+    run(scenario);
+}
+
+#[test]
+fn create_accepted_without_body_is_adopted() {
+    broken_create_answers(
+        "accepted_without_body",
+        "creates answered 202 without a body",
+    );
+}
+
+#[test]
+fn create_answered_with_an_empty_body_is_adopted() {
+    broken_create_answers("empty_body", "creates answered 2xx with an empty body");
+}
+
+#[test]
+fn create_answered_with_an_empty_object_is_adopted() {
+    broken_create_answers("empty_object", "creates answered 2xx with {}");
+}
+
+#[test]
+fn create_answered_with_truncated_json_is_adopted() {
+    broken_create_answers("truncated_body", "creates answered 2xx with truncated JSON");
+}
+
+#[test]
+fn create_answered_without_required_fields_is_adopted() {
+    broken_create_answers(
+        "missing_fields",
+        "creates answered 201 without required fields",
+    );
 }
 
 #[test]

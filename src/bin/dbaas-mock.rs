@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let exposure_warning = config.exposure_warning();
     let server = match MockServer::start(config).await {
         Ok(server) => server,
         Err(error) => {
@@ -26,6 +27,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(warning) = exposure_warning {
+        eprintln!("dbaas-mock: {warning}");
+    }
     // Test harnesses read this exact first line to learn the port; flush it at once.
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "dbaas-mock listening on {}", server.url())

@@ -1,14 +1,15 @@
 //! What every request carries: the API context built by `configure`, the deadline from the
 //! resource's `timeouts` block and the cancellation Terraform asks for with `StopProvider`.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::models::Options;
+use crate::api::models::{Cluster, Options};
 use crate::api::wait::{PollSchedule, WaitError};
 use crate::api::{ApiError, Client};
 use crate::plugin::service::ClientCapabilities;
@@ -24,6 +25,8 @@ pub struct ApiContext {
     pub poll: PollSchedule,
     /// The options catalogue, fetched at most once per provider run (plan-time validation).
     catalogue: tokio::sync::OnceCell<Arc<Options>>,
+    /// The account's clusters as first listed in this run (plan-time name checks).
+    clusters: tokio::sync::OnceCell<Arc<Vec<Cluster>>>,
 }
 
 impl ApiContext {
@@ -32,7 +35,18 @@ impl ApiContext {
             client,
             poll,
             catalogue: tokio::sync::OnceCell::new(),
+            clusters: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The account's clusters, listed on first use and shared for the rest of the run: one
+    /// list for every new cluster's plan-time name check. It may be stale; a check that finds
+    /// something in it confirms with [`Client`]'s live list.
+    pub async fn clusters_listed_once(&self) -> Result<Arc<Vec<Cluster>>, ApiError> {
+        self.clusters
+            .get_or_try_init(|| async { self.client.clusters().list(None).await.map(Arc::new) })
+            .await
+            .cloned()
     }
 
     /// The options catalogue (engines, regions, versions, layouts), fetched on first use and
@@ -52,6 +66,9 @@ pub struct ProviderData {
     /// `secrets_in_state = false`: set by `configure`; until then secrets are kept, as they
     /// are by default.
     omit_secrets: AtomicBool,
+    /// Objects this run has read from state (refresh), as `(type, import ID)`: they belong to
+    /// the configuration being planned.
+    in_state: Mutex<HashSet<(&'static str, String)>>,
 }
 
 impl ProviderData {
@@ -77,6 +94,23 @@ impl ProviderData {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Notes that an object of `type_name` with this import ID was read from state.
+    pub fn note_in_state(&self, type_name: &'static str, import_id: String) {
+        self.in_state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert((type_name, import_id));
+    }
+
+    /// Whether this run read an object of `type_name` with this import ID from state (a
+    /// tainted object being replaced, for example, is one).
+    pub fn is_in_state(&self, type_name: &'static str, import_id: &str) -> bool {
+        self.in_state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(&(type_name, import_id.to_string()))
     }
 
     /// Whether passwords and password-bearing URIs may be written to plan and state.
@@ -108,9 +142,10 @@ pub struct RequestContext {
     /// Cancelled when Terraform asks the provider to stop.
     pub cancel: CancellationToken,
     pub client_capabilities: ClientCapabilities,
-    /// The plan of a new object is the create half of a replacement: the object it replaces
-    /// still exists (and may hold the same name).
-    pub replacing: bool,
+    /// When the plan of a new object is the create half of a replacement (a changed
+    /// attribute that forces one, a tainted object, `-replace`): the import ID of the object
+    /// it replaces, which still exists and may hold the same name.
+    pub replacing: Option<String>,
 }
 
 impl RequestContext {
@@ -120,7 +155,7 @@ impl RequestContext {
             deadline: None,
             cancel: stop_token(),
             client_capabilities: ClientCapabilities::default(),
-            replacing: false,
+            replacing: None,
         }
     }
 
@@ -129,7 +164,7 @@ impl RequestContext {
         self
     }
 
-    pub fn with_replacing(mut self, replacing: bool) -> Self {
+    pub fn with_replacing(mut self, replacing: Option<String>) -> Self {
         self.replacing = replacing;
         self
     }

@@ -118,3 +118,24 @@ fn api_error_detail(error: &ApiError) -> String {
     };
     format!("{error}{hint}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_hint_appears_only_after_a_retry() {
+        let error = ApiError::from_status(
+            "GET",
+            "/v2/databases",
+            503,
+            "service_unavailable",
+            "try later",
+        );
+        assert!(!api_error_detail(&error).contains("retried"));
+        let retried = error.with_attempts(5);
+        assert!(api_error_detail(&retried).contains("The request was retried and still failed"));
+        let undecodable = ApiError::transport("POST", "/v2/databases", "truncated JSON");
+        assert!(!api_error_detail(&undecodable).contains("retried"));
+    }
+}

@@ -183,10 +183,22 @@ pub trait DynResource: Send + Sync {
     async fn move_state(&self, data: Arc<ProviderData>, request: MoveRequest) -> MoveResponse;
 }
 
-/// The private data of a plan that replaces its object. Terraform hands it back as the prior
-/// private data when it plans the replacement's create half, so that plan knows the old
-/// object is still there; it is never stored (the create's plan has no private data).
-const REPLACING: &[u8] = br#"{"dbaas":"replacing"}"#;
+/// The key of the private data every plan of an existing object returns: the object's import
+/// ID. When Terraform replaces the object (a change that forces it, a taint, `-replace`), it
+/// plans the create half with that private data as the prior one, so the create's plan knows
+/// which object it replaces. It is never stored: the create's plan has no private data, and
+/// an update's apply drops it.
+const REPLACING_KEY: &str = "dbaas_replaces";
+
+fn replacing_marker(import_id: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ REPLACING_KEY: import_id })).unwrap_or_default()
+}
+
+/// The import ID in [`replacing_marker`] private data.
+fn replaced_by(private: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(private).ok()?;
+    value.get(REPLACING_KEY)?.as_str().map(str::to_string)
+}
 
 /// Wraps a [`ManagedResource`] for the protocol.
 pub struct Adapter<R: ManagedResource> {
@@ -508,7 +520,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
             };
         };
         let keep = data.secrets_in_state();
-        let ctx = RequestContext::new(data).with_capabilities(request.client_capabilities);
+        let ctx = RequestContext::new(data.clone()).with_capabilities(request.client_capabilities);
         let (new_state, model) = match self.resource.read(&ctx, &mut diags, state).await {
             Some(Some(model)) => (self.stored(keep, &model, "state", &mut diags), Some(model)),
             Some(None) => (Dynamic::Null, None),
@@ -519,6 +531,12 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
             None if !new_state.is_null() => request.current_identity,
             None => None,
         };
+        if let Some(id) = new_identity
+            .as_ref()
+            .and_then(|identity| self.import_id_of(identity).ok())
+        {
+            data.note_in_state(R::TYPE_NAME, id);
+        }
         ReadResponse {
             new_state,
             private: request.private,
@@ -536,6 +554,9 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
             ..Default::default()
         };
         let proposed_value = request.proposed_new_state.clone();
+        let prior_import_id = self
+            .identity_of(&request.prior_state)
+            .and_then(|identity| self.import_id_of(&identity).ok());
         match (
             request.prior_state.is_null(),
             request.proposed_new_state.is_null(),
@@ -556,7 +577,7 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                 // update half returned, which says so (see below).
                 let ctx = ctx
                     .clone()
-                    .with_replacing(request.prior_private == REPLACING);
+                    .with_replacing(replaced_by(&request.prior_private));
                 let proposed = self.model(request.proposed_new_state, "proposed state", &mut diags);
                 let config = self.model(request.config, "configuration", &mut diags);
                 if let (Some(proposed), Some(config)) = (proposed, config) {
@@ -582,8 +603,10 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                         .await
                     {
                         response.planned_state = self.stored(keep, &planned, "plan", &mut diags);
-                        if !replace.is_empty() {
-                            response.planned_private = REPLACING.to_vec();
+                        // Terraform may still replace the object when nothing forces it (a
+                        // taint, `-replace`), so every update plan says which object it is.
+                        if let Some(id) = &prior_import_id {
+                            response.planned_private = replacing_marker(id);
                         }
                         response.requires_replace = replace;
                         response.planned_identity = if response.requires_replace.is_empty() {
@@ -619,7 +642,12 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
         let mut diags = Diagnostics::default();
         let keep = data.secrets_in_state();
         let mut response = ApplyResponse {
-            private: request.planned_private.clone(),
+            // The replacement marker of an update plan is for the plan only.
+            private: if replaced_by(&request.planned_private).is_some() {
+                Vec::new()
+            } else {
+                request.planned_private.clone()
+            },
             ..Default::default()
         };
         match (

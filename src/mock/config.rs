@@ -15,7 +15,9 @@ usage: dbaas-mock [--host 127.0.0.1] [--port 8080|0] [--token TOKEN]...
                   [--state-file PATH] [--seed N]
 
 A local emulator of the DigitalOcean Managed Databases API (/v2/databases).
-  --host                  address to listen on (default 127.0.0.1)
+  --host                  address to listen on (default 127.0.0.1). An address outside
+                          127.0.0.0/8 and ::1 (e.g. 0.0.0.0) makes the emulator reachable
+                          from other machines, and then --token is required
   --port                  port to listen on; 0 picks a free one (default 8080)
   --token                 accepted bearer token, repeatable (default: any non-empty token)
   --provision-delay-ms    time a new cluster stays `creating` (default 3000)
@@ -24,6 +26,9 @@ A local emulator of the DigitalOcean Managed Databases API (/v2/databases).
   --rate-limit-per-hour   requests per token per sliding hour (default unlimited)
   --state-file            load the store from PATH at start, save it after every change
   --seed                  seed for generated IDs and passwords (reproducible runs)
+Every request, to /v2 and to the test controls under /_mock alike, needs an accepted bearer
+token (`Authorization: Bearer TOKEN`). /_mock/state returns every cluster's password and
+/_mock/reset wipes the store: whoever holds a token holds every credential in the emulator.
 The first line on stdout is `dbaas-mock listening on http://HOST:PORT`.";
 
 /// How the emulator starts. `Default` is the command line's defaults.
@@ -123,7 +128,38 @@ impl MockConfig {
                 other => return Err(format!("unknown argument {other:?}")),
             }
         }
+        config.check_exposure()?;
         Ok(CliCommand::Run(config))
+    }
+
+    /// Whether only this machine can reach the listener: `--host` in 127.0.0.0/8 or `::1`.
+    pub fn is_loopback_only(&self) -> bool {
+        self.host.to_canonical().is_loopback()
+    }
+
+    /// Refuses to listen beyond this machine without `--token`: with any token accepted,
+    /// anybody who can connect could read every cluster's credentials from `/_mock/state`.
+    pub fn check_exposure(&self) -> Result<(), String> {
+        if self.is_loopback_only() || !self.tokens.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "--host {} is reachable from other machines, so --token is required: without it \
+             any bearer token is accepted, and /_mock/state would give every cluster's \
+             credentials to anyone who can connect (use --host 127.0.0.1, or pass --token)",
+            self.host
+        ))
+    }
+
+    /// The warning to print when the listener is reachable from other machines.
+    pub fn exposure_warning(&self) -> Option<String> {
+        (!self.is_loopback_only()).then(|| {
+            format!(
+                "warning: listening on {}, reachable from other machines; /_mock/ exposes \
+                 every cluster's credentials (and can reset the store) to whoever has the token",
+                self.host
+            )
+        })
     }
 }
 
@@ -259,6 +295,29 @@ mod tests {
         assert!(MockConfig::from_args(["--port"]).is_err());
         assert!(MockConfig::from_args(["--token="]).is_err());
         assert_eq!(MockConfig::from_args(["--help"]).unwrap(), CliCommand::Help);
+    }
+
+    #[test]
+    fn a_host_beyond_loopback_needs_a_token() {
+        for host in ["0.0.0.0", "192.168.1.10", "::", "2001:db8::1"] {
+            let error = MockConfig::from_args(["--host", host]).unwrap_err();
+            assert!(
+                error.contains("--host") && error.contains("--token"),
+                "{error}"
+            );
+            let CliCommand::Run(config) =
+                MockConfig::from_args(["--host", host, "--token", "t"]).unwrap()
+            else {
+                panic!("expected a run command")
+            };
+            assert!(config.exposure_warning().unwrap().contains("/_mock/"));
+        }
+        for host in ["127.0.0.1", "127.10.0.3", "::1", "::ffff:127.0.0.1"] {
+            let CliCommand::Run(config) = MockConfig::from_args(["--host", host]).unwrap() else {
+                panic!("expected a run command")
+            };
+            assert_eq!(config.exposure_warning(), None, "{host}");
+        }
     }
 
     #[test]

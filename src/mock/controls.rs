@@ -1,4 +1,7 @@
-//! `/_mock/...`: test-only controls. No authentication, never logged, never rate limited.
+//! `/_mock/...`: test-only controls. They need an accepted bearer token exactly like `/v2`
+//! (the same `--token` list, checked by the same gateway, answering the same 401), because
+//! `/_mock/state` returns every cluster's password and `/_mock/reset` wipes the store. They
+//! are never logged and never counted against a rate-limit budget: they are not API traffic.
 //!
 //! - `POST /_mock/reset` → 204: forget clusters, tags, faults, the request log, rate-limit
 //!   counters, and restore the start-up settings.
@@ -17,9 +20,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::app::{lock, App};
+use super::request_log::LoggedRequest;
 use super::{clusters, engine_config, firewall, pools, topics, users};
 
 pub fn routes(app: Arc<App>) -> Router {
@@ -54,10 +59,18 @@ async fn reset(State(app): State<Arc<App>>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `GET /_mock/requests`, serialized straight from the log (no intermediate JSON tree).
+#[derive(Serialize)]
+struct Requests<'a> {
+    requests: Vec<&'a LoggedRequest>,
+}
+
 async fn requests(State(app): State<Arc<App>>) -> Response {
     let log = lock(&app.log);
-    let entries: Vec<&_> = log.entries().collect();
-    Json(json!({ "requests": entries })).into_response()
+    Json(Requests {
+        requests: log.entries().collect(),
+    })
+    .into_response()
 }
 
 async fn clear_requests(State(app): State<Arc<App>>) -> StatusCode {

@@ -22,6 +22,16 @@ pub enum FaultKind {
     NeverOnline,
     /// Perform the request, then answer 202 `{"id":"accepted",…}` instead of its body.
     AcceptedWithoutBody,
+    /// Perform the request, then answer its success status with an empty body.
+    EmptyBody,
+    /// Perform the request, then answer its success status with `{}`.
+    EmptyObject,
+    /// Perform the request, then answer its success status with the first half of its body
+    /// (JSON cut off in the middle).
+    TruncatedBody,
+    /// Perform the request, then answer its success status with the object under the
+    /// envelope key reduced to its `id` or `name` (a 201 missing required fields).
+    MissingFields,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,7 +107,8 @@ impl Faults {
         let kind: FaultKind = match body.get("kind") {
             Some(kind) => serde_json::from_value(kind.clone()).map_err(|_| {
                 "kind must be one of status, delay, drop, drop_after_handling, not_found, \
-                 never_online, accepted_without_body"
+                 never_online, accepted_without_body, empty_body, empty_object, truncated_body, \
+                 missing_fields"
                     .to_string()
             })?,
             None => return Err("kind is required".into()),

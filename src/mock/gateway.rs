@@ -1,27 +1,74 @@
-//! The middleware in front of every API route: authentication, rate limits, fault injection,
-//! busy-cluster tracking, the contract's error bodies and headers, persistence and the request
-//! log. Handlers behind it only implement the API's semantics.
+//! The middleware in front of every route, the emulated API's and the `/_mock` controls'
+//! alike: the URI and body limits, authentication, then (API only) rate limits, fault
+//! injection, busy-cluster tracking, persistence and the request log; and the contract's error
+//! bodies and headers for every answer. Handlers behind it only implement their semantics.
+//!
+//! The order makes a refused request cheap, whoever sends it:
+//! 1. A URI (path and query) longer than [`MAX_URI_BYTES`] answers 414. hyper refuses longer
+//!    request lines itself, above 64 KiB (a limit it does not let anyone change), with a
+//!    bodiless 414, and request heads larger than its read buffer (about 400 KiB) with 431.
+//! 2. A request without an accepted bearer token answers 401 before its body is read: the
+//!    body is never buffered or parsed (see [`discard`]). `/_mock` uses the same check and the
+//!    same tokens as `/v2`: its state dump carries every cluster's password.
+//! 3. A body longer than [`MAX_BODY_BYTES`] answers 413 — at once when the declared length is
+//!    over, or as soon as the bytes read go over, so no more than the limit is ever buffered.
+//!    This is the only body limit: axum's own (2 MB) is disabled on every router, so every
+//!    size over the limit gets the same answer.
+//! 4. API requests only: the rate limit (401, 413 and 414 answers are not counted), faults,
+//!    the handler, persistence. `/_mock` requests are test controls: never counted against a
+//!    budget, never given budget headers, never logged.
+//!
+//! Every `/v2` request is logged, refused ones included (with a `null` body when it was not
+//! read); see [`super::request_log`] for the log's bounds.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{to_bytes, Body, BodyDataStream, Bytes, HttpBody as _};
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, EXPECT};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
 use serde_json::{json, Value};
 
 use super::app::{enter_mutation, lock, App};
 use super::auth_ratelimit::{authenticate, too_many_requests, Admission, Budget};
 use super::error::ApiError;
 use super::faults::{Fault, FaultKind};
-use super::request_log::LoggedRequest;
+use super::request_log::{LoggedBody, LoggedRequest};
 use super::store::now_ms;
 
-/// Larger bodies are refused; nothing in the API comes close.
-const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The largest request body any route accepts (1 MiB); nothing in the API comes close.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The longest URI (path and query) any route accepts; the API's longest is under 300 bytes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// How much of a refused request's body is read (and thrown away) so that its client, still
+/// sending, gets to read the answer; beyond this the connection is closed instead.
+const MAX_DISCARDED_BYTES: usize = 64 * 1024 * 1024;
+/// The most of an error response's own body that is read to give it the contract's shape.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// Which side of the emulator a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// The emulated API (`/v2/...`, and unknown paths).
+    Api,
+    /// The test controls under `/_mock`.
+    Controls,
+}
+
+impl Surface {
+    pub fn of(path: &str) -> Surface {
+        if path == "/_mock" || path.starts_with("/_mock/") {
+            Surface::Controls
+        } else {
+            Surface::Api
+        }
+    }
+}
 
 /// What the gateway tells the handler about the request.
 #[derive(Debug, Clone)]
@@ -40,6 +87,8 @@ enum Afterwards {
     Answer,
     DropResponse,
     AcceptWithoutBody,
+    /// Answer the success status with a body broken as this fault kind says.
+    BreakBody(FaultKind),
 }
 
 struct Outcome {
@@ -62,25 +111,43 @@ impl Outcome {
     }
 }
 
+/// A request that passed the checks every route shares.
+struct Admitted {
+    token: String,
+    body: Bytes,
+}
+
 pub async fn gateway(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let received_ms = now_ms();
     let (parts, body) = request.into_parts();
-    let method = parts.method.to_string();
+    let surface = Surface::of(parts.uri.path());
     let path = parts.uri.path().to_string();
+    let logged = surface == Surface::Api && (path == "/v2" || path.starts_with("/v2/"));
+    let method = parts.method.to_string();
     let query = parts.uri.query().map(str::to_string);
 
-    let (outcome, logged_body) = match to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => {
-            let logged_body = loggable(&bytes);
-            let request = Request::from_parts(parts, Body::from(bytes));
-            (process(&app, request, next).await, logged_body)
+    let (outcome, logged_body) = match admit(&app, &parts, body).await {
+        Ok(Admitted { token, body }) => {
+            let logged_body = if logged {
+                LoggedBody::of(&body)
+            } else {
+                LoggedBody::None
+            };
+            let request = Request::from_parts(parts, Body::from(body));
+            let outcome = match surface {
+                Surface::Api => process(&app, &token, request, next).await,
+                Surface::Controls => Outcome::answer(next.run(request).await, None),
+            };
+            (outcome, logged_body)
         }
-        Err(_) => {
-            let error = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large");
-            let budget = lock(&app.limiter).peek(None, received_ms, &app.settings());
-            let response = with_budget(error.into_response(), budget);
-            (Outcome::answer(response, None), Value::Null)
+        Err(refusal) => {
+            let mut response = refusal.into_response();
+            if surface == Surface::Api {
+                let budget = lock(&app.limiter).peek(None, received_ms, &app.settings());
+                response = with_budget(response, budget);
+            }
+            (Outcome::answer(response, None), LoggedBody::None)
         }
     };
     let Outcome {
@@ -91,7 +158,7 @@ pub async fn gateway(State(app): State<Arc<App>>, request: Request, next: Next) 
     } = outcome;
     let mut response = finish_body(response, &request_id).await;
 
-    if path == "/v2" || path.starts_with("/v2/") {
+    if logged {
         lock(&app.log).push(LoggedRequest {
             seq: 0,
             method,
@@ -110,15 +177,96 @@ pub async fn gateway(State(app): State<Arc<App>>, request: Request, next: Next) 
     response
 }
 
-async fn process(app: &Arc<App>, request: Request, next: Next) -> Outcome {
+/// The checks every route shares, cheapest first: URI length, bearer token, body size. Only
+/// a request that passed the first two has its body read, and never more than the limit.
+async fn admit(app: &App, parts: &Parts, body: Body) -> Result<Admitted, ApiError> {
+    let uri_bytes = parts.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
+        discard(parts, body.into_data_stream());
+        return Err(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            format!("The request URI is longer than the {MAX_URI_BYTES} bytes allowed."),
+        ));
+    }
+    let Some(token) = authenticate(&parts.headers, &app.config.tokens) else {
+        discard(parts, body.into_data_stream());
+        return Err(ApiError::for_status(StatusCode::UNAUTHORIZED));
+    };
+    match read_limited(body, MAX_BODY_BYTES).await {
+        BodyRead::Complete(body) => Ok(Admitted { token, body }),
+        BodyRead::TooLarge(rest) => {
+            discard(parts, rest);
+            Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The request body is larger than the {MAX_BODY_BYTES} bytes allowed."),
+            ))
+        }
+        BodyRead::Failed => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "The request body could not be read.",
+        )),
+    }
+}
+
+enum BodyRead {
+    Complete(Bytes),
+    /// Over the limit; what was not read yet.
+    TooLarge(BodyDataStream),
+    /// The client went away or sent a malformed body.
+    Failed,
+}
+
+/// Reads the body if it is at most `limit` bytes long. A declared length over the limit is
+/// refused before anything is read; otherwise reading stops at the chunk that would go over.
+async fn read_limited(body: Body, limit: usize) -> BodyRead {
+    let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
+    let mut stream = body.into_data_stream();
+    if declared > limit {
+        return BodyRead::TooLarge(stream);
+    }
+    let mut buffered = Vec::with_capacity(declared);
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return BodyRead::Failed;
+        };
+        if buffered.len() + chunk.len() > limit {
+            return BodyRead::TooLarge(stream);
+        }
+        buffered.extend_from_slice(&chunk);
+    }
+    BodyRead::Complete(Bytes::from(buffered))
+}
+
+/// Reads what is left of a refused request's body and throws it away, in the background while
+/// the answer is sent: a client still sending its body then reads the answer instead of a
+/// reset connection. Nothing is kept, and after [`MAX_DISCARDED_BYTES`] the connection is
+/// closed. A client that sent `Expect: 100-continue` is waiting to be invited to send its
+/// body; it is not, so nothing is read.
+fn discard(parts: &Parts, mut rest: BodyDataStream) {
+    let awaits_invitation = parts
+        .headers
+        .get(EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if awaits_invitation {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut discarded = 0usize;
+        while let Some(Ok(chunk)) = rest.next().await {
+            discarded += chunk.len();
+            if discarded > MAX_DISCARDED_BYTES {
+                break;
+            }
+        }
+    });
+}
+
+/// The API's own pipeline for an authenticated request: rate limit, busy-cluster tracking,
+/// faults, the handler, persistence.
+async fn process(app: &Arc<App>, token: &str, request: Request, next: Next) -> Outcome {
     let settings = app.settings();
     let now = now_ms();
-    let Some(token) = authenticate(request.headers(), &app.config.tokens) else {
-        let budget = lock(&app.limiter).peek(None, now, &settings);
-        let response = ApiError::for_status(StatusCode::UNAUTHORIZED).into_response();
-        return Outcome::answer(with_budget(response, budget), None);
-    };
-    let admission = lock(&app.limiter).admit(&token, now, &settings);
+    let admission = lock(&app.limiter).admit(token, now, &settings);
     let budget = match admission {
         Admission::Allowed(budget) => budget,
         Admission::Limited(budget) => {
@@ -172,6 +320,10 @@ async fn process(app: &Arc<App>, request: Request, next: Next) -> Outcome {
             FaultKind::DropAfterHandling => afterwards = Afterwards::DropResponse,
             FaultKind::NeverOnline => ctx.never_settles = true,
             FaultKind::AcceptedWithoutBody => afterwards = Afterwards::AcceptWithoutBody,
+            kind @ (FaultKind::EmptyBody
+            | FaultKind::EmptyObject
+            | FaultKind::TruncatedBody
+            | FaultKind::MissingFields) => afterwards = Afterwards::BreakBody(kind),
         }
     }
 
@@ -188,6 +340,11 @@ async fn process(app: &Arc<App>, request: Request, next: Next) -> Outcome {
         )
             .into_response();
     }
+    if let Afterwards::BreakBody(kind) = afterwards {
+        if response.status().is_success() {
+            response = broken_body(response, kind).await;
+        }
+    }
     if let Err(error) = app.persist().await {
         tracing::error!(error = %error, "dbaas-mock could not write its state file");
     }
@@ -197,6 +354,46 @@ async fn process(app: &Arc<App>, request: Request, next: Next) -> Outcome {
         dropped: afterwards == Afterwards::DropResponse,
         unanswered: false,
     }
+}
+
+/// The success `response` with its body broken the way `kind` says (the request itself was
+/// performed): the answers of a server that accepted a create but did not describe it.
+async fn broken_body(response: Response, kind: FaultKind) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let broken: Vec<u8> = match kind {
+        FaultKind::EmptyBody => Vec::new(),
+        FaultKind::EmptyObject => b"{}".to_vec(),
+        FaultKind::TruncatedBody => bytes[..bytes.len() / 2].to_vec(),
+        FaultKind::MissingFields => match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(envelope)) => {
+                let reduced: serde_json::Map<String, Value> = envelope
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let kept = match value {
+                            Value::Object(object) => Value::Object(
+                                object
+                                    .into_iter()
+                                    .filter(|(name, _)| name == "id" || name == "name")
+                                    .take(1)
+                                    .collect(),
+                            ),
+                            other => other,
+                        };
+                        (key, kept)
+                    })
+                    .collect();
+                serde_json::to_vec(&Value::Object(reduced)).unwrap_or_default()
+            }
+            _ => bytes.to_vec(),
+        },
+        _ => bytes.to_vec(),
+    };
+    parts.headers.remove(CONTENT_LENGTH);
+    if broken.is_empty() {
+        parts.headers.remove(CONTENT_TYPE);
+    }
+    Response::from_parts(parts, Body::from(broken))
 }
 
 fn with_budget(mut response: Response, budget: Budget) -> Response {
@@ -211,7 +408,9 @@ async fn finish_body(response: Response, request_id: &str) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = to_bytes(body, MAX_BODY_BYTES).await.unwrap_or_default();
+    let bytes = to_bytes(body, MAX_ERROR_BODY_BYTES)
+        .await
+        .unwrap_or_default();
     let mut error = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) if map.contains_key("id") && map.contains_key("message") => map,
         _ => {
@@ -230,12 +429,4 @@ async fn finish_body(response: Response, request_id: &str) -> Response {
         .headers
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, Body::from(bytes))
-}
-
-fn loggable(bytes: &Bytes) -> Value {
-    if bytes.is_empty() {
-        return Value::Null;
-    }
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }

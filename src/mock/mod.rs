@@ -13,7 +13,14 @@
 //!   sliding per-minute and per-hour budgets with `429` + `retry-after`, and the contract's
 //!   error bodies (`{id, message, request_id}`).
 //! - `/_mock/...`: test-only controls (reset, request log, settings, fault injection, state dump);
-//!   see [`controls`].
+//!   see [`controls`]. They need an accepted bearer token like `/v2` (one check, in
+//!   `gateway`), are not rate limited and are not logged. Listening beyond loopback
+//!   (`--host` outside 127.0.0.0/8 and `::1`) requires `--token`.
+//! - Bounded memory, whoever sends what: one body limit for every route
+//!   (`gateway::MAX_BODY_BYTES`, 1 MiB, answered 413), one URI limit
+//!   (`gateway::MAX_URI_BYTES`, 8 KiB, answered 414), authentication before any body is read
+//!   (an unauthenticated body is never buffered), and a request log capped by entries and by
+//!   bytes (`request_log::MAX_ENTRIES`, `request_log::MAX_LOG_BYTES`).
 //!
 //! Lifecycles are computed from timestamps when the store is read, so nothing runs in the
 //! background and a cluster persisted in `creating` state comes up `online` after a restart.

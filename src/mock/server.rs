@@ -1,8 +1,13 @@
 //! [`MockServer`]: the listener, the connection loop, and the routing between the API and the
-//! `/_mock` controls.
+//! `/_mock` controls, both behind the same [`gateway`] (limits, then authentication).
 //!
 //! Connections are served with hyper directly (not `axum::serve`) because the `drop` faults
-//! must close a connection without answering, which only the connection owner can do.
+//! must close a connection without answering, which only the connection owner can do. hyper's
+//! own limits stay at their defaults, above the gateway's: a request head may be about 400 KiB
+//! and a request line 64 KiB, so a URI over [`MAX_URI_BYTES`] reaches the gateway and gets the
+//! contract's 414.
+//!
+//! [`MAX_URI_BYTES`]: super::gateway::MAX_URI_BYTES
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
@@ -24,7 +30,7 @@ use tower::ServiceExt as _;
 use super::app::App;
 use super::config::MockConfig;
 use super::error::ApiError;
-use super::gateway::{gateway, DropConnection};
+use super::gateway::{gateway, DropConnection, Surface};
 use super::{clusters, controls, engine_config, firewall, pools, tags, topics, users};
 
 /// How long shutdown waits for requests in flight before closing their connections.
@@ -43,6 +49,7 @@ impl MockServer {
     /// Binds the listener (port 0 picks a free one), loads the state file if configured, and
     /// starts serving on the current Tokio runtime.
     pub async fn start(config: MockConfig) -> anyhow::Result<MockServer> {
+        config.check_exposure().map_err(anyhow::Error::msg)?;
         let app = Arc::new(App::new(config.clone())?);
         let listener = TcpListener::bind((config.host, config.port))
             .await
@@ -89,7 +96,7 @@ impl Drop for MockServer {
     }
 }
 
-/// The two routers: the emulated API behind the gateway, and the unauthenticated controls.
+/// The two routers, the emulated API and the controls, each behind the gateway.
 struct Routes {
     api: Router,
     controls: Router,
@@ -107,21 +114,18 @@ impl Routes {
             .merge(tags::routes())
             .fallback(unknown_path)
             .method_not_allowed_fallback(method_not_allowed)
-            .layer(from_fn_with_state(Arc::clone(app), gateway))
             .with_state(Arc::clone(app));
         Routes {
-            api,
-            controls: controls::routes(Arc::clone(app)),
+            api: behind_gateway(api, app),
+            controls: behind_gateway(controls::routes(Arc::clone(app)), app),
         }
     }
 
     async fn dispatch(&self, request: Request<Incoming>) -> Result<Response, ConnectionDropped> {
         let request = request.map(Body::new);
-        let path = request.uri().path();
-        let router = if path == "/_mock" || path.starts_with("/_mock/") {
-            self.controls.clone()
-        } else {
-            self.api.clone()
+        let router = match Surface::of(request.uri().path()) {
+            Surface::Controls => self.controls.clone(),
+            Surface::Api => self.api.clone(),
         };
         // A real API finishes a request whose client hung up. hyper drops this future when the
         // client goes away, so the work runs in its own task, which that drop does not cancel.
@@ -143,6 +147,14 @@ impl Routes {
             Ok(response)
         }
     }
+}
+
+/// Puts the gateway in front of every route and fallback of `router`. The gateway enforces the
+/// one body limit, so axum's own (which would answer differently) is switched off.
+fn behind_gateway(router: Router, app: &Arc<App>) -> Router {
+    router
+        .layer(DefaultBodyLimit::disable())
+        .layer(from_fn_with_state(Arc::clone(app), gateway))
 }
 
 async fn unknown_path() -> ApiError {

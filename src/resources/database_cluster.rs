@@ -1151,8 +1151,10 @@ async fn check_against_catalogue(
 const PLAN_CHECK_BUDGET: Duration = Duration::from_secs(10);
 
 /// Refuses, at plan time, a new cluster whose name another cluster of the account already
-/// has (the API would refuse the create). Skipped for the create half of a replacement, whose
-/// old cluster may carry the name until it is deleted; a failed lookup is a warning.
+/// has (the API would refuse the create). A cluster of this configuration's own state does
+/// not count: it is the one being replaced, which carries the name until it is deleted (or a
+/// second block with the same name, which the API refuses at apply). A failed lookup is a
+/// warning.
 async fn check_name_is_free(
     diags: &mut Diagnostics,
     ctx: &RequestContext,
@@ -1162,15 +1164,28 @@ async fn check_name_is_free(
     let Some(name) = text(&planned.name) else {
         return;
     };
-    if ctx.replacing || !is_cluster_name(name) {
+    if !is_cluster_name(name) {
         return;
     }
-    let listed = deadline::within(
-        Instant::now() + PLAN_CHECK_BUDGET,
-        api.client.clusters().find_by_name(name),
-    )
+    // The run's one list first; a name found there is confirmed live (a cluster deleted
+    // earlier in this run, such as the one a replacement removes, may still be in it).
+    let listed = deadline::within(Instant::now() + PLAN_CHECK_BUDGET, async {
+        let listed = api.clusters_listed_once().await?;
+        if !listed.iter().any(|cluster| cluster.name == name) {
+            return Ok(None);
+        }
+        api.client.clusters().find_by_name(name).await
+    })
     .await;
     match listed {
+        // The cluster this one replaces keeps the name until it is deleted: the one whose
+        // update plan said so, or (a tainted cluster, whose replacement Terraform plans as a
+        // plain create) one this run read from this configuration's state.
+        Ok(Some(existing))
+            if ctx.replacing.as_deref() == Some(existing.id.as_str())
+                || ctx
+                    .data()
+                    .is_in_state(DatabaseClusterResource::TYPE_NAME, &existing.id) => {}
         Ok(Some(existing)) => diags.err(
             "Cluster name already in use",
             format!(

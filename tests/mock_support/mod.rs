@@ -132,9 +132,9 @@ impl Mock {
         self.call(Method::DELETE, path, None).await
     }
 
-    /// A `/_mock` control request (no token).
+    /// A `/_mock` control request (with the token: the controls need one, like `/v2`).
     pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.try_call(method, path, body, None)
+        self.try_call(method, path, body, Some(TOKEN))
             .await
             .expect("control request completes")
     }

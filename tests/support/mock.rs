@@ -1,10 +1,11 @@
-//! One `dbaas-mock` process per test, and its `/_mock/` controls.
+//! One `dbaas-mock` process per test, and its `/_mock/` controls (which need the mock's token,
+//! like its `/v2` API).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -110,6 +111,7 @@ impl Mock {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("HTTP client for the mock controls");
+        lock(running_tokens()).insert(url.clone(), token.clone());
         Mock {
             child,
             url,
@@ -144,6 +146,11 @@ impl Mock {
     /// A bearer token the mock accepts.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// The emulator's process id, e.g. to read its memory use from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// `POST /_mock/reset`: forget clusters, faults, request log, rate-limit counters, settings.
@@ -278,10 +285,7 @@ impl Mock {
 
     /// The last part of the emulator's own stdout and stderr.
     pub fn log_tail(&self) -> String {
-        let log = self
-            .log
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let log = lock(&self.log);
         String::from_utf8_lossy(&log.iter().copied().collect::<Vec<u8>>()).into_owned()
     }
 
@@ -294,7 +298,8 @@ impl Mock {
     ) -> Value {
         let mut request = self
             .http
-            .request(method.clone(), format!("{}{path}", self.url));
+            .request(method.clone(), format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -319,15 +324,34 @@ impl Mock {
 
 impl Drop for Mock {
     fn drop(&mut self) {
+        lock(running_tokens()).remove(&self.url);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
+/// The token of every running [`Mock`] by its URL, for [`summarize_requests`], whose callers
+/// hold only the URL.
+fn running_tokens() -> &'static Mutex<HashMap<String, String>> {
+    static TOKENS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    TOKENS.get_or_init(Mutex::default)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Reads `GET /_mock/requests` of the mock at `url` into one line per request.
 pub(crate) fn summarize_requests(url: &str, http: &Client) -> String {
+    let token = lock(running_tokens())
+        .get(url)
+        .cloned()
+        .unwrap_or_else(|| TEST_TOKEN.to_string());
     let fetched = http
         .get(format!("{url}/_mock/requests"))
+        .bearer_auth(token)
         .send()
         .and_then(|response| response.json::<Value>());
     let log = match fetched {
@@ -391,7 +415,7 @@ fn drain_into(mut source: impl Read, log: &Mutex<VecDeque<u8>>) {
         if read == 0 {
             break;
         }
-        let mut log = log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut log = lock(log);
         log.extend(&buffer[..read]);
         let excess = log.len().saturating_sub(LOG_TAIL_BYTES);
         log.drain(..excess);
@@ -408,7 +432,7 @@ fn kill_and_panic(
     let status = child.wait();
     // The error that made the emulator exit is on stderr; wait until all of it is stored.
     let _ = stderr_drain.join();
-    let log = log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let log = lock(log);
     panic!(
         "dbaas-mock failed to start: {problem} (exit: {status:?})\n--- its output ---\n{}",
         String::from_utf8_lossy(&log.iter().copied().collect::<Vec<u8>>())

@@ -1,6 +1,6 @@
 //! The `dbaas-mock` process the Terraform scenarios run against, and the client for its
-//! `/_mock` control API: reset between cluster counts, and the request log that every phase's
-//! API figures are counted from.
+//! `/_mock` control API (which needs the emulator's token, like `/v2`): reset between cluster
+//! counts, and the request log that every phase's API figures are counted from.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -25,6 +25,8 @@ pub struct Emulator {
     /// Held for its `Drop`: the emulator lives exactly as long as this value.
     _process: ChildGuard,
     pub url: String,
+    /// The token the emulator accepts, sent with every control request.
+    token: String,
     http: HttpClient,
 }
 
@@ -92,6 +94,7 @@ impl Emulator {
         Ok(Emulator {
             _process: child,
             url,
+            token: token.to_string(),
             http,
         })
     }
@@ -100,6 +103,7 @@ impl Emulator {
         let response = self
             .http
             .request(method.clone(), format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .send()
             .with_context(|| format!("{method} {path}"))?;
         if !response.status().is_success() {
