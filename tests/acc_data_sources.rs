@@ -323,8 +323,8 @@ data "dbaas_database_ca" "x" {
     assert_eq!(mock.cluster_count(), 0);
 }
 
-/// Waits until the emulator's state file mentions every one of `needles`: it is written after
-/// each change, possibly just after the answer.
+/// Waits until the emulator's state file mentions every one of `needles` (each change is on
+/// disk before it is answered; the wait only guards against a slow file system).
 fn wait_for_state_file(path: &std::path::Path, needles: &[&str]) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

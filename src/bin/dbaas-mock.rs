@@ -19,6 +19,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Warnings and notices (a state file repaired at start, a failed write) go to stderr;
+    // stdout carries only the listening line that harnesses read.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .init();
     let exposure_warning = config.exposure_warning();
     let server = match MockServer::start(config).await {
         Ok(server) => server,

@@ -1,7 +1,7 @@
 //! The emulator's shared state and the few operations every handler uses.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::http::{Method, StatusCode};
 
@@ -35,16 +35,20 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl App {
     /// The shared state; loads the state file when one is configured.
     pub fn new(config: MockConfig) -> anyhow::Result<App> {
-        let persister = config.state_file.clone().map(Persister::new);
-        let store = match persister
-            .as_ref()
-            .map(Persister::load)
-            .transpose()?
-            .flatten()
-        {
+        let (persister, data) = match &config.state_file {
+            Some(path) => {
+                let (persister, data) = Persister::open(path.clone())?;
+                (Some(persister), data)
+            }
+            None => (None, None),
+        };
+        let mut store = match data {
             Some(data) => Store::from_data(data, config.seed),
             None => Store::new(config.seed),
         };
+        if persister.is_some() {
+            store.track_changes();
+        }
         Ok(App {
             settings: Mutex::new(Settings::from_config(&config)),
             store: Mutex::new(store),
@@ -79,7 +83,8 @@ impl App {
         f(&self.settled_store())
     }
 
-    /// Runs `f` on the settled store and counts a change when it succeeds.
+    /// Runs `f` on the settled store and counts a change when it succeeds. What `f` changed is
+    /// saved by the next [`App::persist`].
     pub fn write<R>(&self, f: impl FnOnce(&mut Store) -> ApiResult<R>) -> ApiResult<R> {
         let mut store = self.settled_store();
         let result = f(&mut store);
@@ -89,18 +94,13 @@ impl App {
         result
     }
 
-    /// Writes the state file if the store changed since it was last written.
+    /// Saves to the state file what changed since the last save, if anything did; returns
+    /// once it is in the file, so call it before answering a request that changed the store.
     pub async fn persist(&self) -> anyhow::Result<()> {
-        let Some(persister) = &self.persister else {
-            return Ok(());
-        };
-        persister
-            .save(|| {
-                let store = lock(&self.store);
-                let bytes = serde_json::to_vec_pretty(&store.data).map_err(Into::into);
-                (store.generation(), bytes)
-            })
-            .await
+        match &self.persister {
+            Some(persister) => persister.save(&self.store).await,
+            None => Ok(()),
+        }
     }
 
     /// `POST /_mock/reset`: forget everything, back to the start-up settings.
@@ -111,6 +111,20 @@ impl App {
         lock(&self.log).reset();
         *lock(&self.limiter) = RateLimiter::default();
         lock(&self.mutations).reset();
+    }
+}
+
+/// The end of the emulator is its clean shutdown: the state file's journal is folded into a
+/// snapshot, which emulators without the journal can read too.
+impl Drop for App {
+    fn drop(&mut self) {
+        let Some(persister) = &mut self.persister else {
+            return;
+        };
+        let store = self.store.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Err(error) = persister.close(store) {
+            tracing::error!(error = %format!("{error:#}"), "dbaas-mock could not write its state file");
+        }
     }
 }
 

@@ -24,7 +24,8 @@ A local emulator of the DigitalOcean Managed Databases API (/v2/databases).
   --transition-delay-ms   time a resize/migration (and a topic change) takes (default 2000)
   --rate-limit-per-minute requests per token per sliding minute (default unlimited)
   --rate-limit-per-hour   requests per token per sliding hour (default unlimited)
-  --state-file            load the store from PATH at start, save it after every change
+  --state-file            keep the store in PATH: loaded at start, each change appended
+                          and flushed to disk before it is answered
   --seed                  seed for generated IDs and passwords (reproducible runs)
 Every request, to /v2 and to the test controls under /_mock alike, needs an accepted bearer
 token (`Authorization: Bearer TOKEN`). /_mock/state returns every cluster's password and

@@ -347,6 +347,15 @@ async fn process(app: &Arc<App>, token: &str, request: Request, next: Next) -> O
     }
     if let Err(error) = app.persist().await {
         tracing::error!(error = %error, "dbaas-mock could not write its state file");
+        // An answer means "in the state file": a change that could not be saved is not acknowledged
+        // (the client sees a server error and treats the change as ambiguous).
+        if response.status().is_success() {
+            response = ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The change was made but could not be written to the emulator's state file.",
+            )
+            .into_response();
+        }
     }
     Outcome {
         response: with_budget(response, budget),

@@ -3,8 +3,14 @@
 //! Statuses are stored with the time they began; [`Store::settle`] moves anything whose delay
 //! has passed to its end state. Every handler settles before it reads, so lifecycles need no
 //! background task and survive a restart (the timestamps are persisted).
+//!
+//! With a state file, the store also knows what changed since it was last saved
+//! ([`Store::take_changes`]): the clusters handed out for writing ([`Clusters`]), the account,
+//! the tags and the serial. A change is then saved as one [`StoreDelta`], whose size is that of
+//! the clusters it names, not of the store.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Deref;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -251,12 +257,273 @@ impl Cluster {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreData {
     pub account: Account,
-    pub clusters: Vec<Cluster>,
+    pub clusters: Clusters,
     /// Tag names that exist, in creation order.
     pub tags: Vec<String>,
     /// Number of changes ever made; reseeds the ID source after a restart so that a seeded
     /// emulator never reissues an ID it handed out before.
     pub serial: u64,
+}
+
+/// The clusters in creation order. It reads like a slice; writing goes through [`Clusters::push`],
+/// [`Clusters::retain`] and [`Clusters::iter_mut`], which remember which clusters were handed
+/// out for writing, so that a state file saves only those (see [`Store::take_changes`]).
+#[derive(Debug, Clone, Default)]
+pub struct Clusters {
+    items: Vec<Cluster>,
+    changed: ChangedIds,
+}
+
+/// IDs of the clusters that may have changed (created, written or deleted) since the store was
+/// last saved. Recorded only once a state file asks for it.
+#[derive(Debug, Clone, Default)]
+struct ChangedIds {
+    tracking: bool,
+    ids: HashSet<String>,
+}
+
+impl ChangedIds {
+    fn mark(&mut self, id: &str) {
+        if self.tracking && !self.ids.contains(id) {
+            self.ids.insert(id.to_string());
+        }
+    }
+}
+
+impl Clusters {
+    pub fn push(&mut self, cluster: Cluster) {
+        self.changed.mark(&cluster.id);
+        self.items.push(cluster);
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&Cluster) -> bool) {
+        let changed = &mut self.changed;
+        self.items.retain(|cluster| {
+            let kept = keep(cluster);
+            if !kept {
+                changed.mark(&cluster.id);
+            }
+            kept
+        });
+    }
+
+    /// Every cluster handed out by the iterator counts as changed; its [`IterMut::find`] and
+    /// [`IterMut::filter`] hand out only the clusters that match.
+    pub fn iter_mut(&mut self) -> IterMut<'_> {
+        IterMut {
+            inner: self.items.iter_mut(),
+            changed: &mut self.changed,
+        }
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut Cluster> {
+        let cluster = self.items.iter_mut().find(|c| c.id == id)?;
+        self.changed.mark(&cluster.id);
+        Some(cluster)
+    }
+}
+
+impl Deref for Clusters {
+    type Target = [Cluster];
+
+    fn deref(&self) -> &[Cluster] {
+        &self.items
+    }
+}
+
+impl<'a> IntoIterator for &'a mut Clusters {
+    type Item = &'a mut Cluster;
+    type IntoIter = IterMut<'a>;
+
+    fn into_iter(self) -> IterMut<'a> {
+        self.iter_mut()
+    }
+}
+
+impl PartialEq for Clusters {
+    fn eq(&self, other: &Clusters) -> bool {
+        self.items == other.items
+    }
+}
+
+impl From<Vec<Cluster>> for Clusters {
+    fn from(items: Vec<Cluster>) -> Clusters {
+        Clusters {
+            items,
+            changed: ChangedIds::default(),
+        }
+    }
+}
+
+/// A plain JSON array of clusters, as the state file has always had it.
+impl Serialize for Clusters {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.items.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Clusters {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Clusters, D::Error> {
+        Vec::<Cluster>::deserialize(deserializer).map(Clusters::from)
+    }
+}
+
+/// Mutable iteration over [`Clusters`] that records each cluster it hands out as changed.
+pub struct IterMut<'a> {
+    inner: std::slice::IterMut<'a, Cluster>,
+    changed: &'a mut ChangedIds,
+}
+
+impl<'a> Iterator for IterMut<'a> {
+    type Item = &'a mut Cluster;
+
+    fn next(&mut self) -> Option<&'a mut Cluster> {
+        let cluster = self.inner.next()?;
+        self.changed.mark(&cluster.id);
+        Some(cluster)
+    }
+}
+
+impl<'a> IterMut<'a> {
+    /// [`Iterator::find`] that counts only the cluster found as changed: the predicate sees
+    /// the others through a shared reference.
+    pub fn find(
+        mut self,
+        mut predicate: impl FnMut(&&'a mut Cluster) -> bool,
+    ) -> Option<&'a mut Cluster> {
+        let found = self.inner.find(|cluster| predicate(cluster))?;
+        self.changed.mark(&found.id);
+        Some(found)
+    }
+
+    /// [`Iterator::filter`] that counts only the clusters that match as changed.
+    pub fn filter<P>(self, predicate: P) -> Filter<'a, P>
+    where
+        P: FnMut(&&'a mut Cluster) -> bool,
+    {
+        Filter {
+            iter: self,
+            predicate,
+        }
+    }
+}
+
+/// See [`IterMut::filter`].
+pub struct Filter<'a, P> {
+    iter: IterMut<'a>,
+    predicate: P,
+}
+
+impl<'a, P> Iterator for Filter<'a, P>
+where
+    P: FnMut(&&'a mut Cluster) -> bool,
+{
+    type Item = &'a mut Cluster;
+
+    fn next(&mut self) -> Option<&'a mut Cluster> {
+        let cluster = self.iter.inner.find(|cluster| (self.predicate)(cluster))?;
+        self.iter.changed.mark(&cluster.id);
+        Some(cluster)
+    }
+}
+
+/// One saved change: the clusters created or changed (whole, with their users, pools, topics
+/// and rules, in store order), the IDs of those deleted, and the account and tags when they
+/// changed. Applied in order on top of a snapshot ([`Replay`]), the deltas give the store back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreDelta {
+    pub serial: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<Cluster>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<String>,
+}
+
+/// What [`Store::take_changes`] found.
+#[derive(Debug)]
+pub enum Changes {
+    Nothing,
+    Delta(StoreDelta),
+    /// The store was replaced as a whole (a reset): only a snapshot describes it.
+    Everything,
+}
+
+/// Rebuilds a store from a snapshot and the deltas saved after it, in time linear in their size.
+pub struct Replay {
+    data: StoreData,
+    /// The clusters by position; a deleted one leaves `None` until [`Replay::finish`].
+    slots: Vec<Option<Cluster>>,
+    positions: HashMap<String, usize>,
+}
+
+impl Replay {
+    pub fn new(mut data: StoreData) -> Replay {
+        let slots: Vec<Option<Cluster>> = std::mem::take(&mut data.clusters.items)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let positions = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| slot.as_ref().map(|c| (c.id.clone(), i)))
+            .collect();
+        Replay {
+            data,
+            slots,
+            positions,
+        }
+    }
+
+    pub fn apply(&mut self, delta: StoreDelta) {
+        self.data.serial = delta.serial;
+        if let Some(account) = delta.account {
+            self.data.account = account;
+        }
+        if let Some(tags) = delta.tags {
+            self.data.tags = tags;
+        }
+        for id in &delta.deleted {
+            if let Some(position) = self.positions.remove(id) {
+                self.slots[position] = None;
+            }
+        }
+        for cluster in delta.clusters {
+            match self.positions.get(&cluster.id) {
+                Some(&position) => self.slots[position] = Some(cluster),
+                None => {
+                    self.positions.insert(cluster.id.clone(), self.slots.len());
+                    self.slots.push(Some(cluster));
+                }
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> StoreData {
+        self.data.clusters = Clusters::from(self.slots.into_iter().flatten().collect::<Vec<_>>());
+        self.data
+    }
+}
+
+/// The account, tags and serial as last saved, to tell whether a change touched them.
+#[derive(Debug, Clone)]
+struct Saved {
+    account: Account,
+    tags: Vec<String>,
+    serial: u64,
+}
+
+impl Saved {
+    fn of(data: &StoreData) -> Saved {
+        Saved {
+            account: data.account.clone(),
+            tags: data.tags.clone(),
+            serial: data.serial,
+        }
+    }
 }
 
 /// Generates IDs, passwords and other random values.
@@ -303,7 +570,9 @@ pub struct Store {
     pub ids: Ids,
     /// The time of the last [`Store::settle`], used as "now" by the handler that follows.
     pub now_ms: u64,
-    generation: u64,
+    saved: Saved,
+    /// Set by [`Store::clear`]: the next save must be a snapshot.
+    replaced: bool,
 }
 
 impl Store {
@@ -318,16 +587,18 @@ impl Store {
             project_id: ids.uuid(),
             default_vpcs: BTreeMap::new(),
         };
+        let data = StoreData {
+            account,
+            clusters: Clusters::default(),
+            tags: Vec::new(),
+            serial: 0,
+        };
         Store {
-            data: StoreData {
-                account,
-                clusters: Vec::new(),
-                tags: Vec::new(),
-                serial: 0,
-            },
+            saved: Saved::of(&data),
+            data,
             ids,
             now_ms: 0,
-            generation: 0,
+            replaced: false,
         }
     }
 
@@ -335,35 +606,94 @@ impl Store {
     pub fn from_data(data: StoreData, seed: Option<u64>) -> Self {
         let ids = Ids::new(seed, data.serial);
         Store {
+            saved: Saved::of(&data),
             data,
             ids,
             now_ms: 0,
-            generation: 0,
+            replaced: false,
         }
+    }
+
+    /// Starts recording what changes, for [`Store::take_changes`].
+    pub fn track_changes(&mut self) {
+        self.data.clusters.changed.tracking = true;
     }
 
     /// Empties the store (fresh account, no clusters or tags) as a change, so that it is persisted.
     pub fn clear(&mut self, seed: Option<u64>) {
-        let generation = self.generation;
+        let tracking = self.data.clusters.changed.tracking;
         *self = Store::new(seed);
-        self.generation = generation;
+        self.data.clusters.changed.tracking = tracking;
+        self.replaced = true;
         self.touch();
     }
 
-    /// Counts a change, so that it is persisted.
+    /// Counts a change: the serial reseeds the ID source after a restart.
     pub fn touch(&mut self) {
-        self.generation += 1;
         self.data.serial += 1;
     }
 
-    pub fn generation(&self) -> u64 {
-        self.generation
+    /// What changed since the last call, which is then taken as saved. A cluster counts when
+    /// it was created, deleted, looked up with [`Store::cluster_mut`] or handed out by
+    /// [`Clusters::iter_mut`]. Transitions that [`Store::settle`] ends are not changes: they
+    /// follow from the timestamps saved with the cluster.
+    pub fn take_changes(&mut self) -> Changes {
+        let mut ids = std::mem::take(&mut self.data.clusters.changed.ids);
+        if std::mem::take(&mut self.replaced) {
+            self.saved = Saved::of(&self.data);
+            return Changes::Everything;
+        }
+        let account_changed = self.data.account != self.saved.account;
+        let tags_changed = self.data.tags != self.saved.tags;
+        if ids.is_empty()
+            && !account_changed
+            && !tags_changed
+            && self.data.serial == self.saved.serial
+        {
+            return Changes::Nothing;
+        }
+        let items = &self.data.clusters.items;
+        // Few IDs (the usual one): look each up from the end, where new clusters are.
+        let mut found: Vec<usize> = if ids.len() <= 8 {
+            ids.iter()
+                .filter_map(|id| items.iter().rposition(|c| &c.id == id))
+                .collect()
+        } else {
+            (0..items.len())
+                .filter(|&i| ids.contains(&items[i].id))
+                .collect()
+        };
+        found.sort_unstable();
+        let clusters: Vec<Cluster> = found
+            .into_iter()
+            .map(|i| {
+                ids.remove(&items[i].id);
+                items[i].clone()
+            })
+            .collect();
+        let mut deleted: Vec<String> = ids.into_iter().collect();
+        deleted.sort_unstable();
+        let delta = StoreDelta {
+            serial: self.data.serial,
+            account: account_changed.then(|| self.data.account.clone()),
+            tags: tags_changed.then(|| self.data.tags.clone()),
+            clusters,
+            deleted,
+        };
+        if let Some(account) = &delta.account {
+            self.saved.account = account.clone();
+        }
+        if let Some(tags) = &delta.tags {
+            self.saved.tags = tags.clone();
+        }
+        self.saved.serial = delta.serial;
+        Changes::Delta(delta)
     }
 
     /// Ends every transition whose delay has passed.
     pub fn settle(&mut self, now_ms: u64, settings: &Settings) {
         self.now_ms = now_ms;
-        for cluster in &mut self.data.clusters {
+        for cluster in &mut self.data.clusters.items {
             cluster.settle(now_ms, settings);
         }
     }
@@ -379,8 +709,7 @@ impl Store {
     pub fn cluster_mut(&mut self, id: &str) -> ApiResult<&mut Cluster> {
         self.data
             .clusters
-            .iter_mut()
-            .find(|c| c.id == id)
+            .get_mut(id)
             .ok_or_else(ApiError::not_found)
     }
 
@@ -427,6 +756,51 @@ pub fn timestamp(ms: u64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
 }
 
+/// A minimal online PostgreSQL cluster, for tests.
+#[cfg(test)]
+pub fn sample_cluster(id: &str) -> Cluster {
+    Cluster {
+        id: id.into(),
+        name: format!("name-{id}"),
+        engine: Engine::Pg,
+        version: "16".into(),
+        num_nodes: 1,
+        size: "db-s-1vcpu-1gb".into(),
+        region: "nyc3".into(),
+        created_at: timestamp(0),
+        private_network_uuid: String::new(),
+        project_id: String::new(),
+        tags: Vec::new(),
+        storage_size_mib: 10240,
+        status: ClusterStatus::Online,
+        status_since_ms: 0,
+        settles: true,
+        pending: None,
+        users: vec![DbUser {
+            name: "doadmin".into(),
+            role: UserRole::Primary,
+            password: format!("secret-{id}"),
+            mysql_auth_plugin: None,
+            settings: None,
+            access_cert: None,
+            access_key: None,
+        }],
+        dbs: Vec::new(),
+        pools: Vec::new(),
+        topics: Vec::new(),
+        firewall_rules: Vec::new(),
+        maintenance: MaintenanceWindow {
+            day: "monday".into(),
+            hour: "01:00:00".into(),
+            pending: false,
+            description: Vec::new(),
+        },
+        config: Map::new(),
+        autoscale: Value::Null,
+        service_cnames: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,41 +826,13 @@ mod tests {
     fn settle_applies_pending_changes_after_the_delay() {
         let mut store = Store::new(Some(1));
         let settings = Settings::from_config(&MockConfig::default());
-        let cluster = Cluster {
-            id: "c".into(),
-            name: "n".into(),
-            engine: Engine::Pg,
-            version: "16".into(),
-            num_nodes: 1,
-            size: "db-s-1vcpu-1gb".into(),
-            region: "nyc3".into(),
-            created_at: timestamp(0),
-            private_network_uuid: String::new(),
-            project_id: String::new(),
-            tags: Vec::new(),
-            storage_size_mib: 10240,
-            status: ClusterStatus::Resizing,
-            status_since_ms: 1_000,
-            settles: true,
-            pending: Some(PendingChange {
-                size: Some("db-s-2vcpu-4gb".into()),
-                ..Default::default()
-            }),
-            users: Vec::new(),
-            dbs: Vec::new(),
-            pools: Vec::new(),
-            topics: Vec::new(),
-            firewall_rules: Vec::new(),
-            maintenance: MaintenanceWindow {
-                day: "monday".into(),
-                hour: "01:00:00".into(),
-                pending: false,
-                description: Vec::new(),
-            },
-            config: Map::new(),
-            autoscale: Value::Null,
-            service_cnames: Vec::new(),
-        };
+        let mut cluster = sample_cluster("c");
+        cluster.status = ClusterStatus::Resizing;
+        cluster.status_since_ms = 1_000;
+        cluster.pending = Some(PendingChange {
+            size: Some("db-s-2vcpu-4gb".into()),
+            ..Default::default()
+        });
         store.data.clusters.push(cluster);
         store.settle(1_000 + settings.transition_delay_ms - 1, &settings);
         assert_eq!(store.data.clusters[0].status, ClusterStatus::Resizing);
@@ -494,5 +840,112 @@ mod tests {
         store.settle(1_000 + settings.transition_delay_ms, &settings);
         assert_eq!(store.data.clusters[0].status, ClusterStatus::Online);
         assert_eq!(store.data.clusters[0].size, "db-s-2vcpu-4gb");
+    }
+
+    fn delta(changes: Changes) -> StoreDelta {
+        match changes {
+            Changes::Delta(delta) => delta,
+            other => panic!("expected a delta, got {other:?}"),
+        }
+    }
+
+    fn tracked_store(ids: &[&str]) -> Store {
+        let mut store = Store::new(Some(1));
+        store.track_changes();
+        for id in ids {
+            store.data.clusters.push(sample_cluster(id));
+        }
+        store.take_changes();
+        store
+    }
+
+    #[test]
+    fn only_the_clusters_handed_out_for_writing_are_changes() {
+        let mut store = tracked_store(&["a", "b", "c"]);
+        assert!(matches!(store.take_changes(), Changes::Nothing));
+
+        store.cluster_mut("b").unwrap().num_nodes = 2;
+        let found = store
+            .data
+            .clusters
+            .iter_mut()
+            .find(|c| c.id == "c")
+            .unwrap();
+        found.size = "db-s-2vcpu-4gb".into();
+        store.touch();
+        let changed = delta(store.take_changes());
+        let ids: Vec<&str> = changed.clusters.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["b", "c"], "in store order, the rest left out");
+        assert!(changed.account.is_none() && changed.tags.is_none());
+        assert_eq!(changed.serial, store.data.serial);
+
+        for cluster in store.data.clusters.iter_mut().filter(|c| c.id != "a") {
+            cluster.tags.push("t".into());
+        }
+        store.register_tags([&"t".to_string()]);
+        let changed = delta(store.take_changes());
+        assert_eq!(changed.clusters.len(), 2);
+        assert_eq!(changed.tags, Some(vec!["t".to_string()]));
+
+        for cluster in &mut store.data.clusters {
+            cluster.tags.clear();
+        }
+        assert_eq!(delta(store.take_changes()).clusters.len(), 3);
+
+        store.data.clusters.retain(|c| c.id != "a");
+        store.default_vpc("ams3");
+        let changed = delta(store.take_changes());
+        assert_eq!(changed.deleted, ["a"]);
+        assert!(changed.clusters.is_empty());
+        assert!(changed.account.is_some());
+
+        store.clear(Some(1));
+        assert!(matches!(store.take_changes(), Changes::Everything));
+        assert!(matches!(store.take_changes(), Changes::Nothing));
+    }
+
+    #[test]
+    fn settled_transitions_are_not_changes_and_untracked_stores_record_nothing() {
+        let mut store = tracked_store(&["a"]);
+        store
+            .cluster_mut("a")
+            .unwrap()
+            .begin(ClusterStatus::Resizing, 0, true);
+        store.take_changes();
+        let settings = Settings::from_config(&MockConfig::default());
+        store.settle(settings.transition_delay_ms, &settings);
+        assert_eq!(store.data.clusters[0].status, ClusterStatus::Online);
+        assert!(matches!(store.take_changes(), Changes::Nothing));
+
+        let mut untracked = Store::new(Some(1));
+        untracked.data.clusters.push(sample_cluster("a"));
+        assert!(untracked.data.clusters.changed.ids.is_empty());
+    }
+
+    #[test]
+    fn replay_applies_deltas_in_order() {
+        let base = tracked_store(&["a", "b"]).data;
+        let mut replay = Replay::new(base);
+        let mut changed_b = sample_cluster("b");
+        changed_b.num_nodes = 3;
+        replay.apply(StoreDelta {
+            serial: 5,
+            account: None,
+            tags: Some(vec!["x".into()]),
+            clusters: vec![changed_b, sample_cluster("c")],
+            deleted: vec!["a".into()],
+        });
+        replay.apply(StoreDelta {
+            serial: 6,
+            account: None,
+            tags: None,
+            clusters: vec![sample_cluster("d")],
+            deleted: vec!["c".into(), "never-there".into()],
+        });
+        let data = replay.finish();
+        let ids: Vec<&str> = data.clusters.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["b", "d"]);
+        assert_eq!(data.clusters[0].num_nodes, 3);
+        assert_eq!((data.serial, data.tags), (6, vec!["x".to_string()]));
     }
 }

@@ -109,7 +109,13 @@ async fn destroy(State(app): State<Arc<App>>, Path(name): Path<String>) -> ApiRe
             return Err(ApiError::not_found());
         }
         store.data.tags.retain(|t| t != &name);
-        for cluster in &mut store.data.clusters {
+        // Only the tagged clusters are touched (and so journaled by `--state-file`).
+        for cluster in store
+            .data
+            .clusters
+            .iter_mut()
+            .filter(|c| c.tags.contains(&name))
+        {
             cluster.tags.retain(|t| t != &name);
         }
         Ok(())

@@ -17,6 +17,20 @@ destroy of N clusters), then writes a Markdown report to --out and prints it.
   --terraform PATH          Terraform CLI (default: $TERRAFORM_BIN, else terraform on PATH)
   --out FILE                where to write the report (default target/bench/results.md)
   --command-limit-secs S    kill a Terraform command that runs longer (default 1800)
+  -h, --help                this text
+
+dbaas-bench persistence --help describes the emulator's state-file benchmark.";
+
+pub const PERSISTENCE_USAGE: &str = "usage: dbaas-bench persistence [options]
+
+Measures what dbaas-mock's --state-file costs: fills the emulator with --stored clusters, then
+times --creates sequential creates from one keep-alive client, with a state file (then kills
+the emulator with SIGKILL and counts the clusters that come back) and without one. Prints a
+Markdown table.
+
+  --stored N                clusters created before the timed ones (default 2000)
+  --creates N               creates timed (default 1000)
+  --mock PATH               the dbaas-mock to measure (default: the one next to this binary)
   -h, --help                this text";
 
 #[derive(Debug)]
@@ -80,6 +94,48 @@ impl Options {
     }
 }
 
+/// `dbaas-bench persistence`: the state-file benchmark ([`crate::persistence`]).
+#[derive(Debug)]
+pub struct PersistenceOptions {
+    pub stored: usize,
+    pub creates: usize,
+    pub mock: Option<PathBuf>,
+}
+
+impl PersistenceOptions {
+    /// The arguments after `persistence`; `Ok(None)` means help was asked for.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+    ) -> Result<Option<PersistenceOptions>, String> {
+        let mut options = PersistenceOptions {
+            stored: 2000,
+            creates: 1000,
+            mock: None,
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value)),
+                _ => (arg.clone(), None),
+            };
+            if flag == "-h" || flag == "--help" {
+                return Ok(None);
+            }
+            let value = match inline {
+                Some(value) => value.to_string(),
+                None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
+            };
+            match flag.as_str() {
+                "--stored" => options.stored = parse_positive(&flag, &value)?,
+                "--creates" => options.creates = parse_positive(&flag, &value)?,
+                "--mock" => options.mock = Some(PathBuf::from(value)),
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        Ok(Some(options))
+    }
+}
+
 fn parse_positive(flag: &str, value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
         Ok(number) if number > 0 => Ok(number),
@@ -114,6 +170,27 @@ mod tests {
         assert!(Options::parse(["--counts", "0"].map(String::from)).is_err());
         assert!(Options::parse(["--bogus"].map(String::from)).is_err());
         assert!(Options::parse(["--help"].map(String::from))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn persistence_options_default_and_parse() {
+        let options = PersistenceOptions::parse(Vec::<String>::new())
+            .unwrap()
+            .unwrap();
+        assert_eq!((options.stored, options.creates), (2000, 1000));
+        assert!(options.mock.is_none());
+        let options = PersistenceOptions::parse(
+            ["--stored=10", "--creates", "5", "--mock", "/x/dbaas-mock"].map(String::from),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((options.stored, options.creates), (10, 5));
+        assert_eq!(options.mock, Some(PathBuf::from("/x/dbaas-mock")));
+        assert!(PersistenceOptions::parse(["--creates", "0"].map(String::from)).is_err());
+        assert!(PersistenceOptions::parse(["--counts", "1"].map(String::from)).is_err());
+        assert!(PersistenceOptions::parse(["-h"].map(String::from))
             .unwrap()
             .is_none());
     }

@@ -20,6 +20,11 @@
 //!
 //! The report is rendered by [`report`]. Nothing here asserts a timing: the numbers are
 //! reported, never judged.
+//!
+//! `dbaas-bench persistence` measures only the emulator's `--state-file` ([`persistence`]):
+//! sequential creates per second with thousands of clusters stored, with and without a state
+//! file, and what a restart after `SIGKILL` brings back. It needs neither Terraform nor the
+//! provider.
 
 mod binary;
 mod cli;
@@ -27,6 +32,7 @@ mod client_cert;
 mod emulator;
 mod handshake;
 mod machine;
+mod persistence;
 mod proc_status;
 mod process;
 mod report;
@@ -41,7 +47,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use crate::cli::{Options, USAGE};
+use crate::cli::{Options, PersistenceOptions, PERSISTENCE_USAGE, USAGE};
 use crate::emulator::Emulator;
 use crate::machine::Machine;
 use crate::process::WorkDir;
@@ -56,6 +62,9 @@ fn main() -> ExitCode {
     // Terraform starts the copy of this binary that the benchmark puts in `dev_overrides`.
     if wrapper::invoked_as_provider() {
         return wrapper::run();
+    }
+    if std::env::args().nth(1).as_deref() == Some("persistence") {
+        return run_persistence();
     }
     let options = match Options::parse(std::env::args().skip(1)) {
         Ok(Some(options)) => options,
@@ -77,17 +86,46 @@ fn main() -> ExitCode {
     }
 }
 
+fn run_persistence() -> ExitCode {
+    let options = match PersistenceOptions::parse(std::env::args().skip(2)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{PERSISTENCE_USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("dbaas-bench: {message}\n\n{PERSISTENCE_USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let measured = release_dir()
+        .and_then(|dir| persistence::mock_binary(&options, &dir))
+        .and_then(|mock| persistence::run(&options, &mock));
+    match measured {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("dbaas-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The directory of this program, where the release binaries it drives are.
+fn release_dir() -> Result<PathBuf> {
+    Ok(std::env::current_exe()
+        .context("cannot find this program's own path")?
+        .parent()
+        .ok_or_else(|| anyhow!("this program's path has no directory"))?
+        .to_path_buf())
+}
+
 /// Progress on stderr, so that stdout carries only the report.
 pub fn log(message: impl AsRef<str>) {
     eprintln!("==> {}", message.as_ref());
 }
 
 fn run(options: &Options) -> Result<()> {
-    let release_dir = std::env::current_exe()
-        .context("cannot find this program's own path")?
-        .parent()
-        .ok_or_else(|| anyhow!("this program's path has no directory"))?
-        .to_path_buf();
+    let release_dir = release_dir()?;
     let provider = release_dir.join(PROVIDER_BINARY);
     let mock = release_dir.join(MOCK_BINARY);
     for binary in [&provider, &mock] {
