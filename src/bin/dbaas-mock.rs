@@ -37,6 +37,15 @@ async fn main() -> ExitCode {
     if let Some(warning) = exposure_warning {
         eprintln!("dbaas-mock: {warning}");
     }
+    // The handlers are in place before the line is printed: a harness may send SIGTERM as soon
+    // as it has read it, and a signal without a handler would kill the process uncleanly.
+    let signals = match Signals::install() {
+        Ok(signals) => Some(signals),
+        Err(error) => {
+            eprintln!("dbaas-mock: cannot listen for signals: {error}");
+            None
+        }
+    };
     // Test harnesses read this exact first line to learn the port; flush it at once.
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "dbaas-mock listening on {}", server.url())
@@ -46,19 +55,34 @@ async fn main() -> ExitCode {
         eprintln!("dbaas-mock: cannot write to stdout");
     }
     drop(stdout);
-    if let Err(error) = wait_for_signal().await {
-        eprintln!("dbaas-mock: cannot listen for signals: {error}");
+    match signals {
+        Some(mut signals) => signals.wait().await,
+        None => std::future::pending::<()>().await,
     }
     server.shutdown().await;
     ExitCode::SUCCESS
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = terminate.recv() => Ok(()),
+/// SIGINT and SIGTERM, registered when installed (not when first awaited).
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// Resolves on the first SIGINT or SIGTERM.
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
