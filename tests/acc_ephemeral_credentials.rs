@@ -64,12 +64,6 @@ fn refused_validate(terraform: &Terraform) -> ErrorOutput {
     }
 }
 
-fn version_at_least(terraform: &Terraform, wanted: (u32, u32)) -> bool {
-    let version = terraform.version();
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= wanted
-}
-
 fn config(cluster_id: &str, admin_user: &str) -> String {
     format!(
         r#"
@@ -158,7 +152,7 @@ fn credentials_reach_a_provisioner_and_no_state_file() {
 
     let terraform = Terraform::new(&mock);
     terraform.write_config(&config(&cluster_id, &admin_user));
-    if !version_at_least(&terraform, (1, 10)) {
+    if !terraform.version_at_least((1, 10)) {
         // Terraform 1.0–1.9 cannot express an ephemeral resource; it says so itself, and the
         // provider (which still offers the type over the protocol) is not what fails.
         let output = refused_validate(&terraform);
@@ -236,7 +230,7 @@ fn a_missing_user_or_pool_is_an_error_naming_the_attribute() {
     let mock = Mock::start(&["--provision-delay-ms", "0"]);
     let cluster_id = cluster_with_user_and_pool(&mock);
     let terraform = Terraform::new(&mock);
-    if !version_at_least(&terraform, (1, 10)) {
+    if !terraform.version_at_least((1, 10)) {
         // Covered by the test above on this Terraform: `ephemeral` blocks are refused.
         terraform.write_config(&format!(
             "ephemeral \"dbaas_database_credentials\" \"x\" {{\n  cluster_id = \"{cluster_id}\"\n}}\n"

@@ -237,12 +237,6 @@ fn starts(plugin_dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
-fn version_at_least(terraform: &Terraform, wanted: (u32, u32)) -> bool {
-    let version = terraform.version();
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= wanted
-}
-
 fn write_state(terraform: &Terraform, state: &Value) {
     fs::write(
         terraform.dir().join("terraform.tfstate"),
@@ -269,7 +263,7 @@ fn all_four_types_move_from_digitalocean_without_recreating_anything() {
     terraform.write_config(CONFIG);
     write_state(&terraform, &source_state(&objects));
 
-    if !version_at_least(&terraform, (1, 8)) {
+    if !terraform.version_at_least((1, 8)) {
         // `moved` across providers arrived in Terraform 1.8 (1.0 has no `moved` at all):
         // Terraform itself refuses, and the state is left as it was.
         let refused = terraform.plan_expect_error();
@@ -416,7 +410,7 @@ moved {{
     ));
     let failed = terraform.plan_expect_error();
     failed.assert_no_backtrace();
-    if !version_at_least(&terraform, (1, 8)) {
+    if !terraform.version_at_least((1, 8)) {
         // Terraform before 1.8 refuses any `moved` across types before asking a provider.
         failed.assert_mentions("moved");
         return;

@@ -60,12 +60,6 @@ resource "terraform_data" "migrate" {
 
 const SECRETS: [&str; 5] = ["password", "uri", "private_uri", "ui_password", "ui_uri"];
 
-fn version_at_least(terraform: &Terraform, wanted: (u32, u32)) -> bool {
-    let version = terraform.version();
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= wanted
-}
-
 /// The cluster's admin password and the pool's password, as the emulator has them.
 fn passwords(mock: &Mock, cluster_id: &str) -> Vec<String> {
     let (_, cluster) = mock.v2(
@@ -170,7 +164,7 @@ fn provider_block(secrets_in_state: Option<bool>) -> String {
 fn no_secret_reaches_state_and_plans_stay_empty() {
     let mock = Mock::start(&["--provision-delay-ms", "0"]);
     let terraform = Terraform::new(&mock);
-    let ephemeral = version_at_least(&terraform, (1, 10));
+    let ephemeral = terraform.version_at_least((1, 10));
     let body = if ephemeral {
         format!("{RESOURCES}\n{EPHEMERAL}")
     } else {

@@ -306,6 +306,14 @@ impl Terraform {
             .to_string()
     }
 
+    /// Whether the CLI is at least `major.minor` (features such as `ephemeral` blocks or
+    /// `moved` across providers depend on it).
+    pub fn version_at_least(&self, wanted: (u32, u32)) -> bool {
+        let version = self.version();
+        let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= wanted
+    }
+
     /// Writes `main.tf`: the required_providers block, [`TEST_PROVIDER_BLOCK`], then `body`.
     pub fn write_config(&self, body: &str) {
         self.write_config_raw(&format!("{TEST_PROVIDER_BLOCK}\n{body}"));
