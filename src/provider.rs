@@ -84,7 +84,7 @@ pub struct DbaasProvider;
 
 /// The provider with everything it serves; `data` is shared by every request.
 pub fn provider(data: Arc<ProviderData>) -> Host<DbaasProvider> {
-    Host::new(DbaasProvider, data)
+    let host = Host::new(DbaasProvider, data)
         .resource(Adapter::boxed(DatabaseClusterResource))
         .resource(Adapter::boxed(DatabaseConnectionPoolResource))
         .resource(Adapter::boxed(DatabaseKafkaTopicResource))
@@ -92,7 +92,9 @@ pub fn provider(data: Arc<ProviderData>) -> Host<DbaasProvider> {
         .data_source(DataSourceAdapter::boxed(DatabaseOptionsDataSource))
         .data_source(DataSourceAdapter::boxed(DatabaseClusterDataSource))
         .data_source(DataSourceAdapter::boxed(DatabaseCaDataSource))
-        .ephemeral(EphemeralAdapter::boxed(DatabaseCredentialsEphemeral))
+        .ephemeral(EphemeralAdapter::boxed(DatabaseCredentialsEphemeral));
+    let host = crate::resources::database_user::register(host);
+    crate::resources::database_config::register(host)
 }
 
 fn optional(attr_type: AttributeType, description: &str, sensitive: bool) -> Attribute {

@@ -57,6 +57,7 @@ mod faults;
 mod firewall;
 mod gateway;
 mod json;
+mod ops;
 mod persist;
 mod pools;
 mod request_log;

@@ -31,7 +31,7 @@ use super::app::App;
 use super::config::MockConfig;
 use super::error::ApiError;
 use super::gateway::{gateway, DropConnection, Surface};
-use super::{clusters, controls, engine_config, firewall, pools, tags, topics, users};
+use super::{clusters, controls, engine_config, firewall, ops, pools, tags, topics, users};
 
 /// How long shutdown waits for requests in flight before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -108,6 +108,7 @@ impl Routes {
             .merge(clusters::routes())
             .merge(engine_config::routes())
             .merge(firewall::routes())
+            .merge(ops::routes())
             .merge(pools::routes())
             .merge(topics::routes())
             .merge(users::routes())

@@ -1,0 +1,1 @@
+//! Engine configuration requests (`/v2/databases/{id}/config`): work in progress.

@@ -1,0 +1,1 @@
+//! `dbaas_database_connection_pool` data source (work in progress).

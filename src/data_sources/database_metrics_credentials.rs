@@ -1,0 +1,1 @@
+//! `dbaas_database_metrics_credentials` data source (work in progress).

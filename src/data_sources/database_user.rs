@@ -1,0 +1,1 @@
+//! `dbaas_database_user` data source (work in progress).

@@ -1,0 +1,1 @@
+//! `dbaas_database_db` (work in progress).
