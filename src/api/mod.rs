@@ -14,7 +14,7 @@ mod client;
 mod cluster_changes;
 mod clusters;
 pub mod deadline;
-mod engine_config;
+pub mod engine_config;
 mod error;
 mod found;
 pub mod models;
