@@ -15,3 +15,4 @@ pub mod mock;
 pub mod plugin;
 pub mod provider;
 pub mod resources;
+pub mod uncloud;

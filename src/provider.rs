@@ -12,8 +12,10 @@ use crate::api::{Client, ClientConfig, RetryPolicy};
 use crate::data_sources::database_ca::DatabaseCaDataSource;
 use crate::data_sources::database_cluster::DatabaseClusterDataSource;
 use crate::data_sources::database_options::DatabaseOptionsDataSource;
+use crate::data_sources::uncloud_database::UncloudDatabaseDataSource;
 use crate::ephemeral::database_credentials::DatabaseCredentialsEphemeral;
-use crate::framework::context::{ApiContext, ProviderData};
+use crate::ephemeral::uncloud_database_credentials::UncloudDatabaseCredentialsEphemeral;
+use crate::framework::context::{ApiContext, MissingSetting, ProviderData, UncloudContext};
 use crate::framework::data_source::DataSourceAdapter;
 use crate::framework::diag::DiagExt;
 use crate::framework::duration::{parse_duration, DURATION_FORMAT_HINT};
@@ -31,6 +33,8 @@ use crate::resources::database_cluster::DatabaseClusterResource;
 use crate::resources::database_connection_pool::DatabaseConnectionPoolResource;
 use crate::resources::database_firewall::DatabaseFirewallResource;
 use crate::resources::database_kafka_topic::DatabaseKafkaTopicResource;
+use crate::resources::uncloud_database::UncloudDatabaseResource;
+use crate::uncloud::{UncloudClient, UncloudConfig};
 
 /// Where the token comes from when the provider block has none, in order.
 pub const TOKEN_VARIABLES: [&str; 3] = [
@@ -41,6 +45,11 @@ pub const TOKEN_VARIABLES: [&str; 3] = [
 /// Where the endpoint comes from when the provider block has none, in order.
 pub const ENDPOINT_VARIABLES: [&str; 2] = ["DBAAS_API_URL", "DIGITALOCEAN_API_URL"];
 pub const DEFAULT_ENDPOINT: &str = "https://api.digitalocean.com";
+/// Where the Uncloud platform's URL comes from when the provider block has none (no default:
+/// the platform is self-hosted).
+pub const UNCLOUD_ENDPOINT_VARIABLE: &str = "UNCLOUD_API_URL";
+/// Where the Uncloud token comes from when the provider block has none.
+pub const UNCLOUD_TOKEN_VARIABLE: &str = "UNCLOUD_TOKEN";
 
 const DEFAULT_RETRY_MAX: i64 = 4;
 const DEFAULT_RETRY_WAIT_MIN: Duration = Duration::from_secs(1);
@@ -64,18 +73,31 @@ pub struct ProviderConfig {
     pub request_timeout: Value<String>,
     pub poll_interval: Value<String>,
     pub secrets_in_state: Value<bool>,
+    pub uncloud_endpoint: Value<String>,
+    pub uncloud_token: Value<String>,
 }
 
 /// Settings after applying environment fallbacks and defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub token: String,
+    /// The DigitalOcean token; `None` when none is set, which only the DigitalOcean types
+    /// report (a configuration may use the Uncloud platform alone).
+    pub token: Option<String>,
     pub endpoint: String,
     pub retry: RetryPolicy,
     pub request_timeout: Duration,
     pub poll_interval: Duration,
     /// Whether passwords and password-bearing URIs are written to state.
     pub secrets_in_state: bool,
+    /// The Uncloud platform's endpoint and token, or what is missing of them.
+    pub uncloud: Result<UncloudSettings, MissingSetting>,
+}
+
+/// The Uncloud platform's settings, both present.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UncloudSettings {
+    pub endpoint: String,
+    pub token: String,
 }
 
 /// The provider block.
@@ -92,7 +114,10 @@ pub fn provider(data: Arc<ProviderData>) -> Host<DbaasProvider> {
         .data_source(DataSourceAdapter::boxed(DatabaseOptionsDataSource))
         .data_source(DataSourceAdapter::boxed(DatabaseClusterDataSource))
         .data_source(DataSourceAdapter::boxed(DatabaseCaDataSource))
-        .ephemeral(EphemeralAdapter::boxed(DatabaseCredentialsEphemeral));
+        .ephemeral(EphemeralAdapter::boxed(DatabaseCredentialsEphemeral))
+        .resource(Adapter::boxed(UncloudDatabaseResource))
+        .data_source(DataSourceAdapter::boxed(UncloudDatabaseDataSource))
+        .ephemeral(EphemeralAdapter::boxed(UncloudDatabaseCredentialsEphemeral));
     let host = crate::resources::database_user::register(host);
     crate::resources::database_config::register(host)
 }
@@ -115,8 +140,9 @@ pub fn provider_schema() -> Schema {
             version: 1,
             description: Description::markdown(
                 "The dbaas provider manages DigitalOcean Managed Databases (`/v2/databases`): \
-                 clusters, connection pools, Kafka topics and firewall rules. It works against the \
-                 real API or against `dbaas-mock`, the emulator that ships with it.",
+                 clusters, connection pools, Kafka topics and firewall rules, and the databases of \
+                 the self-hosted Uncloud platform (`/api/v1/databases`). It works against the real \
+                 APIs or against `dbaas-mock`, the emulator that ships with it.",
             ),
             attributes: map! {
                 "token" => optional(AttributeType::String,
@@ -139,6 +165,16 @@ pub fn provider_schema() -> Schema {
                 "poll_interval" => optional(AttributeType::String,
                     "Longest interval between status checks while waiting for a cluster (`DBAAS_POLL_INTERVAL`). \
                      The first check comes after 500ms and the interval doubles up to this value. Default `10s`.", false),
+                "uncloud_endpoint" => optional(AttributeType::String,
+                    "The URL of the self-hosted Uncloud platform whose Databases API the `dbaas_uncloud_*` \
+                     types use, e.g. `\"http://uncloud.internal:8080\"` (a trailing `/api/v1` is accepted). \
+                     Defaults to `UNCLOUD_API_URL`; there is no default platform. Independent of the \
+                     DigitalOcean settings: a configuration may use either platform or both, and a missing \
+                     setting is an error only for the types that need it.", false),
+                "uncloud_token" => optional(AttributeType::String,
+                    "Bearer token (`dkc_…`) for the Uncloud platform, with the `databases:read` and \
+                     `databases:write` scopes (or none, for full access). Defaults to `UNCLOUD_TOKEN`. \
+                     Never logged or stored in state.", true),
                 "secrets_in_state" => optional(AttributeType::Bool,
                     "Whether passwords and URIs that carry a password are written to state (`DBAAS_SECRETS_IN_STATE`). \
                      Default `true`, as DigitalOcean's provider does. With `false`, the `password`, `uri`, `private_uri`, \
@@ -183,8 +219,13 @@ fn duration_setting(
 
 /// Checks an endpoint URL: http(s), a host, no query or fragment.
 pub fn check_endpoint(endpoint: &str) -> Result<String, String> {
+    check_url(endpoint, DEFAULT_ENDPOINT)
+}
+
+/// Checks a URL like [`check_endpoint`]; `example` is shown when it is not one.
+fn check_url(endpoint: &str, example: &str) -> Result<String, String> {
     let url = url::Url::parse(endpoint.trim()).map_err(|e| {
-        format!("{endpoint:?} is not a URL ({e}); expected something like \"https://api.digitalocean.com\"")
+        format!("{endpoint:?} is not a URL ({e}); expected something like \"{example}\"")
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
@@ -218,6 +259,8 @@ pub fn resolve_settings(
     if matches!(config.token, Value::Unknown)
         || matches!(config.api_endpoint, Value::Unknown)
         || matches!(config.secrets_in_state, Value::Unknown)
+        || matches!(config.uncloud_endpoint, Value::Unknown)
+        || matches!(config.uncloud_token, Value::Unknown)
     {
         return Ok(None);
     }
@@ -244,21 +287,10 @@ pub fn resolve_settings(
                      of letters and digits; remove it (for example with `chomp()` or `trimspace()`)."
                 ),
             ));
-            String::new()
+            None
         }
-        Some(token) if !token.trim().is_empty() => token.trim().to_string(),
-        _ => {
-            problems.push((
-                AttributePath::new("token"),
-                "Missing API token".to_string(),
-                format!(
-                    "Set `token` in the provider block, or one of {} in the environment. \
-                     Against dbaas-mock any non-empty token works unless the emulator was started with --token.",
-                    TOKEN_VARIABLES.join(", ")
-                ),
-            ));
-            String::new()
-        }
+        Some(token) if !token.trim().is_empty() => Some(token.trim().to_string()),
+        _ => None,
     };
     let (endpoint_text, endpoint_source) = match &config.api_endpoint {
         Value::Value(endpoint) => (endpoint.clone(), "api_endpoint".to_string()),
@@ -379,6 +411,7 @@ pub fn resolve_settings(
             format!("`{name}` must be longer than zero."),
         ));
     }
+    let uncloud = uncloud_settings(config, &lookup, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -393,7 +426,97 @@ pub fn resolve_settings(
         request_timeout,
         poll_interval,
         secrets_in_state,
+        uncloud,
     }))
+}
+
+/// What the DigitalOcean types report when no token is set.
+pub fn missing_token() -> MissingSetting {
+    MissingSetting {
+        summary: "Missing API token".to_string(),
+        detail: format!(
+            "This DigitalOcean database type needs an API token: set `token` in the provider \
+             block, or one of {} in the environment. Against dbaas-mock any non-empty token \
+             works unless the emulator was started with --token.",
+            TOKEN_VARIABLES.join(", ")
+        ),
+    }
+}
+
+/// The Uncloud settings: both present, or what the `dbaas_uncloud_*` types will report as
+/// missing. A setting that is present but unusable is a problem of the provider block.
+fn uncloud_settings(
+    config: &ProviderConfig,
+    lookup: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<Problem>,
+) -> Result<UncloudSettings, MissingSetting> {
+    let setting = |value: &Value<String>, variable: &str| match value {
+        Value::Value(text) => Some((text.clone(), None)),
+        _ => lookup(variable)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (v, Some(variable.to_string()))),
+    };
+    let endpoint = match setting(&config.uncloud_endpoint, UNCLOUD_ENDPOINT_VARIABLE) {
+        Some((text, source)) => match check_url(&text, "http://uncloud.internal:8080") {
+            Ok(endpoint) => Some(endpoint),
+            Err(problem) => {
+                let source = source.unwrap_or_else(|| "uncloud_endpoint".to_string());
+                problems.push((
+                    AttributePath::new("uncloud_endpoint"),
+                    "Invalid uncloud_endpoint".to_string(),
+                    format!("The Uncloud endpoint from {source} is unusable: {problem}."),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let token = match setting(&config.uncloud_token, UNCLOUD_TOKEN_VARIABLE) {
+        Some((text, source)) if text.trim().chars().any(|c| c.is_control()) => {
+            let source = source.map_or("`uncloud_token`".to_string(), |v| {
+                format!("the token from {v}")
+            });
+            problems.push((
+                AttributePath::new("uncloud_token"),
+                "Invalid uncloud_token".to_string(),
+                format!(
+                    "{source} contains a line break or another control character inside it (a \
+                     token read from a file often carries one); remove it (for example with \
+                     `chomp()` or `trimspace()`)."
+                ),
+            ));
+            None
+        }
+        Some((text, _)) if !text.trim().is_empty() => Some(text.trim().to_string()),
+        _ => None,
+    };
+    let endpoint_hint = format!(
+        "`uncloud_endpoint` (or {UNCLOUD_ENDPOINT_VARIABLE}), the URL of your Uncloud platform \
+         such as \"http://uncloud.internal:8080\" (it is self-hosted, so there is no default)"
+    );
+    let token_hint = format!(
+        "`uncloud_token` (or {UNCLOUD_TOKEN_VARIABLE}), a `dkc_…` API token of the platform \
+         with the databases scopes"
+    );
+    match (endpoint, token) {
+        (Some(endpoint), Some(token)) => Ok(UncloudSettings { endpoint, token }),
+        (None, None) => Err(MissingSetting {
+            summary: "Missing Uncloud settings".to_string(),
+            detail: format!(
+                "The dbaas_uncloud_* types need {endpoint_hint}, and {token_hint}. Set both in \
+                 the provider block or the environment. The DigitalOcean settings (`token`, \
+                 `api_endpoint`) do not apply to the Uncloud platform."
+            ),
+        }),
+        (Some(_), None) => Err(MissingSetting {
+            summary: "Missing uncloud_token".to_string(),
+            detail: format!("The dbaas_uncloud_* types need {token_hint}."),
+        }),
+        (None, Some(_)) => Err(MissingSetting {
+            summary: "Missing uncloud_endpoint".to_string(),
+            detail: format!("The dbaas_uncloud_* types need {endpoint_hint}."),
+        }),
+    }
 }
 
 fn report(diags: &mut Diagnostics, problems: Vec<Problem>) {
@@ -463,9 +586,34 @@ impl ProviderBlock for DbaasProvider {
                 terraform_version
             }
         );
+        data.set_secrets_in_state(settings.secrets_in_state);
+        match &settings.uncloud {
+            Ok(uncloud) => match UncloudClient::new(UncloudConfig {
+                endpoint: uncloud.endpoint.clone(),
+                token: uncloud.token.clone(),
+                user_agent: user_agent.clone(),
+                retry: settings.retry,
+                request_timeout: settings.request_timeout,
+            }) {
+                Ok(client) => data.set_uncloud(UncloudContext {
+                    client,
+                    poll: poll_schedule(settings.poll_interval),
+                }),
+                Err(error) => diags.err(
+                    "Invalid uncloud_endpoint",
+                    format!("The Uncloud client could not be built: {error}"),
+                    AttributePath::new("uncloud_endpoint"),
+                ),
+            },
+            Err(missing) => data.set_uncloud_missing(missing.clone()),
+        }
+        let Some(token) = settings.token else {
+            data.set_api_missing(missing_token());
+            return;
+        };
         match Client::new(ClientConfig {
             endpoint: settings.endpoint.clone(),
-            token: settings.token,
+            token,
             user_agent,
             retry: settings.retry,
             request_timeout: settings.request_timeout,
@@ -476,7 +624,6 @@ impl ProviderBlock for DbaasProvider {
                     secrets_in_state = settings.secrets_in_state,
                     "provider configured"
                 );
-                data.set_secrets_in_state(settings.secrets_in_state);
                 data.set_api(ApiContext::new(
                     client,
                     poll_schedule(settings.poll_interval),
@@ -516,7 +663,7 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(settings.token, "b");
+        assert_eq!(settings.token.as_deref(), Some("b"));
         assert_eq!(settings.endpoint, DEFAULT_ENDPOINT);
         let settings = resolve_settings(
             &config,
@@ -524,7 +671,7 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(settings.token, "a");
+        assert_eq!(settings.token.as_deref(), Some("a"));
         let explicit = ProviderConfig {
             token: Value::Value("x".into()),
             ..Default::default()
@@ -533,8 +680,9 @@ mod tests {
             resolve_settings(&explicit, lookup(&[("DBAAS_TOKEN", "a")]))
                 .unwrap()
                 .unwrap()
-                .token,
-            "x"
+                .token
+                .as_deref(),
+            Some("x")
         );
     }
 
@@ -549,8 +697,17 @@ mod tests {
             .iter()
             .map(|(_, summary, _)| summary.as_str())
             .collect();
-        assert_eq!(paths, ["Missing API token", "Invalid api_endpoint"]);
-        assert!(problems[1].2.contains("http or https"));
+        assert_eq!(
+            paths,
+            ["Invalid api_endpoint"],
+            "a missing token is the resources' to report"
+        );
+        assert!(problems[0].2.contains("http or https"));
+        let settings = resolve_settings(&ProviderConfig::default(), lookup(&[]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(settings.token, None);
+        assert!(missing_token().detail.contains("DBAAS_TOKEN"));
     }
 
     #[test]
@@ -687,7 +844,69 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(trailing.token, "abcdef");
+        assert_eq!(trailing.token.as_deref(), Some("abcdef"));
+    }
+
+    #[test]
+    fn uncloud_settings_are_independent_and_name_what_is_missing() {
+        let uncloud = |config: &ProviderConfig, env: &[(&str, &str)]| {
+            resolve_settings(config, lookup(env)).map(|s| s.unwrap().uncloud)
+        };
+        let none = ProviderConfig::default();
+        let missing = uncloud(&none, &[]).unwrap().unwrap_err();
+        assert_eq!(missing.summary, "Missing Uncloud settings");
+        assert!(
+            missing.detail.contains("UNCLOUD_API_URL") && missing.detail.contains("UNCLOUD_TOKEN")
+        );
+        let only_endpoint =
+            uncloud(&none, &[(UNCLOUD_ENDPOINT_VARIABLE, "http://u:8080")]).unwrap();
+        assert_eq!(only_endpoint.unwrap_err().summary, "Missing uncloud_token");
+        let only_token = ProviderConfig {
+            uncloud_token: Value::Value("dkc_x".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            uncloud(&only_token, &[]).unwrap().unwrap_err().summary,
+            "Missing uncloud_endpoint"
+        );
+        let both = uncloud(
+            &only_token,
+            &[(UNCLOUD_ENDPOINT_VARIABLE, "http://u:8080/api/v1/")],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(both.token, "dkc_x");
+        assert_eq!(both.endpoint, "http://u:8080/api/v1");
+        // Uncloud alone: no DigitalOcean token needed.
+        let settings = resolve_settings(
+            &only_token,
+            lookup(&[(UNCLOUD_ENDPOINT_VARIABLE, "http://u")]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(settings.token, None);
+
+        let bad = ProviderConfig {
+            uncloud_endpoint: Value::Value("uncloud.internal:8080".into()),
+            uncloud_token: Value::Value("dkc\nx".into()),
+            ..Default::default()
+        };
+        let problems = resolve_settings(&bad, lookup(&[])).unwrap_err();
+        let paths: Vec<_> = problems.iter().map(|(path, _, _)| path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                AttributePath::new("uncloud_endpoint"),
+                AttributePath::new("uncloud_token")
+            ]
+        );
+        assert!(problems[0].2.contains("http or https"), "{}", problems[0].2);
+        assert!(!problems[1].2.contains("dkc"), "the token is never shown");
+        let unknown = ProviderConfig {
+            uncloud_token: Value::Unknown,
+            ..Default::default()
+        };
+        assert_eq!(resolve_settings(&unknown, lookup(&[])).unwrap(), None);
     }
 
     #[test]

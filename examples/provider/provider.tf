@@ -16,4 +16,8 @@ provider "dbaas" {
   http_retry_wait_max = "30s"
   request_timeout     = "60s"
   poll_interval       = "10s"
+
+  # The self-hosted Uncloud platform, for the dbaas_uncloud_* types only (UNCLOUD_API_URL and
+  # UNCLOUD_TOKEN work too). Either platform may be left unconfigured.
+  # uncloud_endpoint = "http://uncloud.internal:8080"
 }

@@ -22,6 +22,7 @@ mod ratelimit;
 mod retry;
 mod safe_create;
 mod send;
+pub(crate) use send::is_tls_to_plain_http;
 mod tags;
 pub mod wait;
 

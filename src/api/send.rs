@@ -308,7 +308,7 @@ pub(super) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h s
 
 /// Whether a TLS failure looks like a handshake answered by a plain-HTTP server (rustls reads
 /// the `HTTP/1.1 400` a plain server sends back as a record of an invalid content type).
-fn is_tls_to_plain_http(message: &str) -> bool {
+pub(crate) fn is_tls_to_plain_http(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     [
         "invalidcontenttype",

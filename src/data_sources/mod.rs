@@ -6,3 +6,4 @@ pub mod database_connection_pool;
 pub mod database_metrics_credentials;
 pub mod database_options;
 pub mod database_user;
+pub mod uncloud_database;

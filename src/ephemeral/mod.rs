@@ -1,3 +1,4 @@
 //! One file per ephemeral resource.
 
 pub mod database_credentials;
+pub mod uncloud_database_credentials;

@@ -14,6 +14,7 @@ use crate::api::wait::{PollSchedule, WaitError};
 use crate::api::{ApiError, Client};
 use crate::plugin::service::ClientCapabilities;
 use crate::plugin::Diagnostics;
+use crate::uncloud::UncloudClient;
 
 use super::diag::DiagExt;
 use super::stop::stop_token;
@@ -59,10 +60,39 @@ impl ApiContext {
     }
 }
 
+/// Which platform's API a resource needs; each has its own provider settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// DigitalOcean's `/v2/databases` (`token`, `api_endpoint`).
+    DigitalOcean,
+    /// The Uncloud platform's `/api/v1/databases` (`uncloud_endpoint`, `uncloud_token`).
+    Uncloud,
+}
+
+/// Everything the Uncloud resources need to talk to the platform.
+#[derive(Debug)]
+pub struct UncloudContext {
+    pub client: UncloudClient,
+    pub poll: PollSchedule,
+}
+
+/// Why a platform's settings are unusable although the provider block is configured: an
+/// error summary and detail, reported by the resources that need the platform only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingSetting {
+    pub summary: String,
+    pub detail: String,
+}
+
 /// Filled by `configure`, read by every request.
 #[derive(Debug, Default)]
 pub struct ProviderData {
     api: RwLock<Option<Arc<ApiContext>>>,
+    /// Set by `configure` when the DigitalOcean settings are incomplete (no token).
+    api_missing: RwLock<Option<MissingSetting>>,
+    uncloud: RwLock<Option<Arc<UncloudContext>>>,
+    /// Set by `configure` when the Uncloud settings are incomplete.
+    uncloud_missing: RwLock<Option<MissingSetting>>,
     /// `secrets_in_state = false`: set by `configure`; until then secrets are kept, as they
     /// are by default.
     omit_secrets: AtomicBool,
@@ -76,6 +106,10 @@ impl ProviderData {
     pub fn api(&self, diags: &mut Diagnostics) -> Option<Arc<ApiContext>> {
         let api = self.api_if_configured();
         if api.is_none() {
+            if let Some(missing) = read(&self.api_missing).clone() {
+                diags.root_err(missing.summary, missing.detail);
+                return None;
+            }
             diags.root_err(
                 "Provider not configured",
                 "The dbaas provider has no usable configuration yet. This happens when the \
@@ -90,10 +124,54 @@ impl ProviderData {
     /// The configured API context, if there is one yet (plan-time checks that are merely
     /// helpful use this and skip themselves when the provider is not configured).
     pub fn api_if_configured(&self) -> Option<Arc<ApiContext>> {
-        self.api
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        read(&self.api).clone()
+    }
+
+    /// The configured Uncloud context, or an error diagnostic naming the missing setting.
+    pub fn uncloud(&self, diags: &mut Diagnostics) -> Option<Arc<UncloudContext>> {
+        let context = read(&self.uncloud).clone();
+        if context.is_none() {
+            match read(&self.uncloud_missing).clone() {
+                Some(missing) => diags.root_err(missing.summary, missing.detail),
+                None => diags.root_err(
+                    "Provider not configured",
+                    "The dbaas provider has no usable Uncloud configuration yet. This happens \
+                     when `uncloud_endpoint` or `uncloud_token` depend on values that are only \
+                     known after apply; apply those first, or set UNCLOUD_API_URL and \
+                     UNCLOUD_TOKEN.",
+                ),
+            }
+        }
+        context
+    }
+
+    /// The Uncloud context when it is configured (for checks that are merely helpful).
+    pub fn uncloud_if_configured(&self) -> Option<Arc<UncloudContext>> {
+        read(&self.uncloud).clone()
+    }
+
+    /// Why `platform`'s settings are known to be unusable, if they are: a resource of that
+    /// platform reports it when planned, so the plan fails rather than the apply.
+    pub fn missing_setting(&self, platform: Platform) -> Option<MissingSetting> {
+        match platform {
+            Platform::DigitalOcean => read(&self.api_missing).clone(),
+            Platform::Uncloud => read(&self.uncloud_missing).clone(),
+        }
+    }
+
+    /// Records that the DigitalOcean settings are incomplete (configure).
+    pub fn set_api_missing(&self, missing: MissingSetting) {
+        *write(&self.api_missing) = Some(missing);
+    }
+
+    /// Installs the Uncloud context (configure, and tests).
+    pub fn set_uncloud(&self, context: UncloudContext) {
+        *write(&self.uncloud) = Some(Arc::new(context));
+    }
+
+    /// Records that the Uncloud settings are incomplete (configure).
+    pub fn set_uncloud_missing(&self, missing: MissingSetting) {
+        *write(&self.uncloud_missing) = Some(missing);
     }
 
     /// Notes that an object of `type_name` with this import ID was read from state.
@@ -125,11 +203,17 @@ impl ProviderData {
 
     /// Installs an API context (configure, and tests and tools that bypass Terraform).
     pub fn set_api(&self, api: ApiContext) {
-        *self
-            .api
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(api));
+        *write(&self.api) = Some(Arc::new(api));
     }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One request's context.
@@ -182,6 +266,11 @@ impl RequestContext {
     /// The API context when the provider is configured (for checks that are merely helpful).
     pub fn api_if_configured(&self) -> Option<Arc<ApiContext>> {
         self.data.api_if_configured()
+    }
+
+    /// The Uncloud context, or an error diagnostic naming the missing setting.
+    pub fn uncloud(&self, diags: &mut Diagnostics) -> Option<Arc<UncloudContext>> {
+        self.data.uncloud(diags)
     }
 
     /// The deadline, or a far one for requests that have none (a read, a plan-time check).

@@ -101,6 +101,10 @@ impl DiagExt for Diagnostics {
 /// The detail of an API failure: the API's own words plus a hint at what to do.
 fn api_error_detail(error: &ApiError) -> String {
     let hint = match error.kind() {
+        ErrorKind::Unauthorized if error.path().starts_with(crate::uncloud::API_PREFIX) => {
+            "\n\nCheck the provider's `uncloud_token` (or UNCLOUD_TOKEN): it is missing, expired \
+             or lacks the `databases:read` and `databases:write` scopes."
+        }
         ErrorKind::Unauthorized => {
             "\n\nCheck the provider's `token` (or DBAAS_TOKEN / DIGITALOCEAN_TOKEN): it is missing, \
              expired or lacks the database scopes."

@@ -21,7 +21,7 @@ use crate::plugin::service::{
 use crate::plugin::value::{from_dynamic, to_dynamic, Value};
 use crate::plugin::{json, AttributePath, Diagnostics};
 
-use super::context::{ProviderData, RequestContext};
+use super::context::{Platform, ProviderData, RequestContext};
 use super::diag::DiagExt;
 use super::timeouts::{timeout_for, Operation, TimeoutDefaults, Timeouts};
 use super::{run, secrets, write_only};
@@ -36,6 +36,10 @@ pub trait ManagedResource: Send + Sync + 'static {
     const TYPE_NAME: &'static str;
     /// Default time limits of the `timeouts` block.
     const TIMEOUTS: TimeoutDefaults;
+
+    /// The platform whose API the resource manages: a new object is not planned while that
+    /// platform's provider settings are missing.
+    const PLATFORM: Platform = Platform::DigitalOcean;
 
     fn schema(&self) -> Schema;
 
@@ -578,6 +582,9 @@ impl<R: ManagedResource> DynResource for Adapter<R> {
                 let ctx = ctx
                     .clone()
                     .with_replacing(replaced_by(&request.prior_private));
+                if let Some(missing) = ctx.data().missing_setting(R::PLATFORM) {
+                    diags.root_err(missing.summary, missing.detail);
+                }
                 let proposed = self.model(request.proposed_new_state, "proposed state", &mut diags);
                 let config = self.model(request.config, "configuration", &mut diags);
                 if let (Some(proposed), Some(config)) = (proposed, config) {

@@ -12,6 +12,7 @@ use super::faults::Faults;
 use super::persist::Persister;
 use super::request_log::RequestLog;
 use super::store::{now_ms, Store};
+use super::uncloud::{write_atomically, UncloudStore};
 
 pub struct App {
     pub config: MockConfig,
@@ -22,6 +23,10 @@ pub struct App {
     pub limiter: Mutex<RateLimiter>,
     pub mutations: Arc<Mutex<MutationTracker>>,
     persister: Option<Persister>,
+    /// The Uncloud platform's databases (`/api/v1`), apart from the DigitalOcean account.
+    uncloud: Mutex<UncloudStore>,
+    /// Held while the Uncloud databases are written, so that writes land in change order.
+    uncloud_saving: tokio::sync::Mutex<()>,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section leaves its data consistent
@@ -49,7 +54,10 @@ impl App {
         if persister.is_some() {
             store.track_changes();
         }
+        let uncloud = UncloudStore::open(config.state_file.as_deref(), config.seed)?;
         Ok(App {
+            uncloud: Mutex::new(uncloud),
+            uncloud_saving: tokio::sync::Mutex::new(()),
             settings: Mutex::new(Settings::from_config(&config)),
             store: Mutex::new(store),
             faults: Mutex::default(),
@@ -94,18 +102,35 @@ impl App {
         result
     }
 
+    /// Runs `f` on the Uncloud databases, settled, with the time and the settings. What `f`
+    /// marks as changed is saved by the next [`App::persist`].
+    pub fn uncloud<R>(&self, f: impl FnOnce(&mut UncloudStore, u64, &Settings) -> R) -> R {
+        let settings = self.settings();
+        let now = now_ms();
+        let mut store = lock(&self.uncloud);
+        store.settle(now, &settings);
+        f(&mut store, now, &settings)
+    }
+
     /// Saves to the state file what changed since the last save, if anything did; returns
     /// once it is in the file, so call it before answering a request that changed the store.
+    /// The Uncloud databases are small and saved whole, beside the state file.
     pub async fn persist(&self) -> anyhow::Result<()> {
-        match &self.persister {
-            Some(persister) => persister.save(&self.store).await,
-            None => Ok(()),
+        if let Some(persister) = &self.persister {
+            persister.save(&self.store).await?;
         }
+        let _saving = self.uncloud_saving.lock().await;
+        let save = lock(&self.uncloud).take_save()?;
+        if let Some((path, bytes)) = save {
+            tokio::task::spawn_blocking(move || write_atomically(&path, &bytes)).await??;
+        }
+        Ok(())
     }
 
     /// `POST /_mock/reset`: forget everything, back to the start-up settings.
     pub fn reset(&self) {
         lock(&self.store).clear(self.config.seed);
+        lock(&self.uncloud).clear();
         *lock(&self.settings) = Settings::from_config(&self.config);
         lock(&self.faults).clear();
         lock(&self.log).reset();

@@ -1,4 +1,4 @@
-//! Fault injection (`/_mock/faults`): make matching `/v2` requests fail, stall, lose their
+//! Fault injection (`/_mock/faults`): make matching `/v2` and `/api/v1` requests fail, stall, lose their
 //! response, or leave what they create in a transitional state.
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,9 @@ pub enum FaultKind {
     /// Perform the request, then answer its success status with the object under the
     /// envelope key reduced to its `id` or `name` (a 201 missing required fields).
     MissingFields,
+    /// Perform the request; the Uncloud database it creates ends in `error` instead of
+    /// `running` (a provisioning failure).
+    ProvisioningFails,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,7 +111,7 @@ impl Faults {
             Some(kind) => serde_json::from_value(kind.clone()).map_err(|_| {
                 "kind must be one of status, delay, drop, drop_after_handling, not_found, \
                  never_online, accepted_without_body, empty_body, empty_object, truncated_body, \
-                 missing_fields"
+                 missing_fields, provisioning_fails"
                     .to_string()
             })?,
             None => return Err("kind is required".into()),

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use axum::body::{to_bytes, Body, BodyDataStream, Bytes, HttpBody as _};
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, EXPECT};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, EXPECT, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -54,16 +54,21 @@ const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 /// Which side of the emulator a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
-    /// The emulated API (`/v2/...`, and unknown paths).
+    /// The emulated DigitalOcean API (`/v2/...`, and unknown paths).
     Api,
+    /// The emulated Uncloud API (`/api/v1/...`): its own error bodies, no rate limits.
+    Uncloud,
     /// The test controls under `/_mock`.
     Controls,
 }
 
 impl Surface {
     pub fn of(path: &str) -> Surface {
-        if path == "/_mock" || path.starts_with("/_mock/") {
+        let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+        if under("/_mock") {
             Surface::Controls
+        } else if under("/api/v1") {
+            Surface::Uncloud
         } else {
             Surface::Api
         }
@@ -75,6 +80,9 @@ impl Surface {
 pub struct RequestCtx {
     /// Set by a `never_online` fault: transitions this request starts never finish.
     pub never_settles: bool,
+    /// Set by a `provisioning_fails` fault: the Uncloud database this request creates ends
+    /// in `error`.
+    pub fails_provisioning: bool,
 }
 
 /// Marks a response that must not be sent: the connection is closed instead.
@@ -123,7 +131,11 @@ pub async fn gateway(State(app): State<Arc<App>>, request: Request, next: Next) 
     let (parts, body) = request.into_parts();
     let surface = Surface::of(parts.uri.path());
     let path = parts.uri.path().to_string();
-    let logged = surface == Surface::Api && (path == "/v2" || path.starts_with("/v2/"));
+    let logged = match surface {
+        Surface::Api => path == "/v2" || path.starts_with("/v2/"),
+        Surface::Uncloud => true,
+        Surface::Controls => false,
+    };
     let method = parts.method.to_string();
     let query = parts.uri.query().map(str::to_string);
 
@@ -136,7 +148,9 @@ pub async fn gateway(State(app): State<Arc<App>>, request: Request, next: Next) 
             };
             let request = Request::from_parts(parts, Body::from(body));
             let outcome = match surface {
-                Surface::Api => process(&app, &token, request, next).await,
+                Surface::Api | Surface::Uncloud => {
+                    process(&app, surface, &token, request, next).await
+                }
                 Surface::Controls => Outcome::answer(next.run(request).await, None),
             };
             (outcome, logged_body)
@@ -156,7 +170,10 @@ pub async fn gateway(State(app): State<Arc<App>>, request: Request, next: Next) 
         dropped,
         unanswered,
     } = outcome;
-    let mut response = finish_body(response, &request_id).await;
+    let mut response = match surface {
+        Surface::Uncloud => finish_uncloud_body(response).await,
+        _ => finish_body(response, &request_id).await,
+    };
 
     if logged {
         lock(&app.log).push(LoggedRequest {
@@ -261,16 +278,25 @@ fn discard(parts: &Parts, mut rest: BodyDataStream) {
     });
 }
 
-/// The API's own pipeline for an authenticated request: rate limit, busy-cluster tracking,
-/// faults, the handler, persistence.
-async fn process(app: &Arc<App>, token: &str, request: Request, next: Next) -> Outcome {
+/// The API's own pipeline for an authenticated request: rate limit (DigitalOcean's only;
+/// the Uncloud platform has none), busy-cluster tracking, faults, the handler, persistence.
+async fn process(
+    app: &Arc<App>,
+    surface: Surface,
+    token: &str,
+    request: Request,
+    next: Next,
+) -> Outcome {
     let settings = app.settings();
     let now = now_ms();
-    let admission = lock(&app.limiter).admit(token, now, &settings);
-    let budget = match admission {
-        Admission::Allowed(budget) => budget,
-        Admission::Limited(budget) => {
-            return Outcome::answer(too_many_requests(budget, settings.retry_after_secs), None)
+    let budget = if surface == Surface::Uncloud {
+        None
+    } else {
+        match lock(&app.limiter).admit(token, now, &settings) {
+            Admission::Allowed(budget) => Some(budget),
+            Admission::Limited(budget) => {
+                return Outcome::answer(too_many_requests(budget, settings.retry_after_secs), None)
+            }
         }
     };
 
@@ -287,6 +313,7 @@ async fn process(app: &Arc<App>, token: &str, request: Request, next: Next) -> O
     let fault = lock(&app.faults).take(request.method().as_str(), request.uri().path());
     let mut ctx = RequestCtx {
         never_settles: false,
+        fails_provisioning: false,
     };
     let mut afterwards = Afterwards::Answer;
     if let Some(fault) = &fault {
@@ -294,11 +321,19 @@ async fn process(app: &Arc<App>, token: &str, request: Request, next: Next) -> O
             FaultKind::Status => {
                 let status = StatusCode::from_u16(fault.status.unwrap_or(500))
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let response = if status == StatusCode::TOO_MANY_REQUESTS {
-                    let retry_after = fault.retry_after_secs.unwrap_or(settings.retry_after_secs);
-                    too_many_requests(budget, retry_after)
-                } else {
-                    with_budget(ApiError::for_status(status).into_response(), budget)
+                let retry_after = fault.retry_after_secs.unwrap_or(settings.retry_after_secs);
+                let response = match budget {
+                    Some(budget) if status == StatusCode::TOO_MANY_REQUESTS => {
+                        too_many_requests(budget, retry_after)
+                    }
+                    None if status == StatusCode::TOO_MANY_REQUESTS => {
+                        let mut response = ApiError::for_status(status).into_response();
+                        response
+                            .headers_mut()
+                            .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+                        response
+                    }
+                    _ => with_budget(ApiError::for_status(status).into_response(), budget),
                 };
                 return Outcome::answer(response, Some(fault.clone()));
             }
@@ -319,6 +354,7 @@ async fn process(app: &Arc<App>, token: &str, request: Request, next: Next) -> O
             }
             FaultKind::DropAfterHandling => afterwards = Afterwards::DropResponse,
             FaultKind::NeverOnline => ctx.never_settles = true,
+            FaultKind::ProvisioningFails => ctx.fails_provisioning = true,
             FaultKind::AcceptedWithoutBody => afterwards = Afterwards::AcceptWithoutBody,
             kind @ (FaultKind::EmptyBody
             | FaultKind::EmptyObject
@@ -405,9 +441,44 @@ async fn broken_body(response: Response, kind: FaultKind) -> Response {
     Response::from_parts(parts, Body::from(broken))
 }
 
-fn with_budget(mut response: Response, budget: Budget) -> Response {
-    budget.apply(response.headers_mut());
+fn with_budget(mut response: Response, budget: impl Into<Option<Budget>>) -> Response {
+    if let Some(budget) = budget.into() {
+        budget.apply(response.headers_mut());
+    }
     response
+}
+
+/// Gives every Uncloud error the platform's body, `{"error": "<message>"}`: the handlers' own
+/// already have it; the gateway's refusals and the router's are rewritten from theirs.
+async fn finish_uncloud_body(response: Response) -> Response {
+    if !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, MAX_ERROR_BODY_BYTES)
+        .await
+        .unwrap_or_default();
+    let message = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) if map.get("error").is_some_and(Value::is_string) => {
+            return Response::from_parts(parts, Body::from(bytes));
+        }
+        Ok(Value::Object(map)) => map
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        _ => None,
+    }
+    .or_else(|| {
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        (!text.is_empty()).then_some(text)
+    })
+    .unwrap_or_else(|| ApiError::for_status(parts.status).message);
+    let bytes = Bytes::from(json!({ "error": message }).to_string());
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Gives every error the contract's body with this request's `request_id`, including the

@@ -1,4 +1,5 @@
-//! `dbaas-mock`: a local emulator of the DigitalOcean Managed Databases API (`/v2/databases`).
+//! `dbaas-mock`: a local emulator of the DigitalOcean Managed Databases API (`/v2/databases`),
+//! and of the Uncloud platform's Databases API (`/api/v1/databases`, see [`uncloud`]).
 //!
 //! The emulator implements the API *contract* (`shared/reference/api-contract.md`), not the
 //! provider's needs, and it deliberately shares no code with [`crate::api`]: the two are
@@ -12,6 +13,9 @@
 //!   `resource_type: "database"`. Bearer authentication, `ratelimit-*` headers on every response,
 //!   sliding per-minute and per-hour budgets with `429` + `retry-after`, and the contract's
 //!   error bodies (`{id, message, request_id}`).
+//! - `/api/v1/databases`: the Uncloud platform's databases (seed 002), with their own error
+//!   envelope (`{"error": "…"}`), the same tokens, faults, request log and state file, and no
+//!   rate limits; the decisions its reference leaves open are listed in [`uncloud`].
 //! - `/_mock/...`: test-only controls (reset, request log, settings, fault injection, state dump);
 //!   see [`controls`]. They need an accepted bearer token like `/v2` (one check, in
 //!   `gateway`), are not rate limited and are not logged. Listening beyond loopback
@@ -66,6 +70,7 @@ mod server;
 mod store;
 mod tags;
 mod topics;
+mod uncloud;
 mod users;
 
 pub use config::{CliCommand, MockConfig, Settings, USAGE};

@@ -31,7 +31,9 @@ use super::app::App;
 use super::config::MockConfig;
 use super::error::ApiError;
 use super::gateway::{gateway, DropConnection, Surface};
-use super::{clusters, controls, engine_config, firewall, ops, pools, tags, topics, users};
+use super::{
+    clusters, controls, engine_config, firewall, ops, pools, tags, topics, uncloud, users,
+};
 
 /// How long shutdown waits for requests in flight before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -113,6 +115,7 @@ impl Routes {
             .merge(topics::routes())
             .merge(users::routes())
             .merge(tags::routes())
+            .merge(uncloud::routes())
             .fallback(unknown_path)
             .method_not_allowed_fallback(method_not_allowed)
             .with_state(Arc::clone(app));
@@ -126,7 +129,7 @@ impl Routes {
         let request = request.map(Body::new);
         let router = match Surface::of(request.uri().path()) {
             Surface::Controls => self.controls.clone(),
-            Surface::Api => self.api.clone(),
+            Surface::Api | Surface::Uncloud => self.api.clone(),
         };
         // A real API finishes a request whose client hung up. hyper drops this future when the
         // client goes away, so the work runs in its own task, which that drop does not cancel.

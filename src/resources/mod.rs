@@ -10,3 +10,4 @@ pub mod database_kafka_topic;
 pub mod database_user;
 pub mod moved;
 pub(crate) mod schema_util;
+pub mod uncloud_database;

@@ -43,7 +43,7 @@ const COMMAND_LIMIT: Duration = Duration::from_secs(600);
 /// Inherited variables that would change what Terraform or the provider does: CLI argument
 /// injection, data dirs, workspaces, variables, and other credentials or endpoints. Logging
 /// (`TF_LOG*`) is kept so that a developer can still debug a failing test.
-const SCRUBBED_PREFIXES: [&str; 3] = ["TF_", "DIGITALOCEAN_", "DBAAS_"];
+const SCRUBBED_PREFIXES: [&str; 4] = ["TF_", "DIGITALOCEAN_", "DBAAS_", "UNCLOUD_"];
 
 /// The Terraform CLI to test with: `$TERRAFORM_BIN`, else `terraform` from `PATH`.
 pub fn default_terraform_binary() -> PathBuf {
@@ -476,6 +476,8 @@ impl Terraform {
             .env("CHECKPOINT_DISABLE", "1")
             .env("DBAAS_TOKEN", &self.token)
             .env("DBAAS_API_URL", &self.mock_url)
+            .env("UNCLOUD_API_URL", &self.mock_url)
+            .env("UNCLOUD_TOKEN", &self.token)
             .env("RUST_BACKTRACE", "1");
         for (key, value) in &self.env {
             match value {
