@@ -5,10 +5,10 @@
 //! lifecycles, 404/422/412 answers, and persistence across `kill -9`.
 
 mod mock_support;
-#[path = "support/signal.rs"]
-mod signal;
 #[path = "mock_support/process.rs"]
 mod process;
+#[path = "support/signal.rs"]
+mod signal;
 
 use std::fs;
 
@@ -23,8 +23,10 @@ fn id_of(cluster: &Value) -> String {
 
 /// A cluster that stays `creating`: a `never_online` fault on its create.
 async fn stuck_cluster(mock: &Mock, name: &str, engine: &str) -> String {
-    mock.fault(json!({"method": "POST", "path": "/v2/databases", "count": 1, "kind": "never_online"}))
-        .await;
+    mock.fault(
+        json!({"method": "POST", "path": "/v2/databases", "count": 1, "kind": "never_online"}),
+    )
+    .await;
     let (size, nodes) = match engine {
         "kafka" => ("gd-2vcpu-8gb", 3),
         _ => ("db-s-1vcpu-2gb", 1),
@@ -54,7 +56,9 @@ async fn metrics_credentials_have_defaults_and_are_updated_field_by_field() {
     let path = "/v2/databases/metrics/credentials";
     let initial = mock.get(path).await.expect(200).body;
     assert_valid("metrics_credentials", &initial);
-    let username = initial["credentials"]["basic_auth_username"].as_str().unwrap();
+    let username = initial["credentials"]["basic_auth_username"]
+        .as_str()
+        .unwrap();
     assert!(!username.is_empty());
     assert!(!initial["credentials"]["basic_auth_password"]
         .as_str()
@@ -88,7 +92,11 @@ async fn metrics_credentials_have_defaults_and_are_updated_field_by_field() {
     ] {
         assert_error(&mock.put(path, bad).await, 422, "unprocessable_entity");
     }
-    assert_eq!(mock.get(path).await.body, now, "refused updates change nothing");
+    assert_eq!(
+        mock.get(path).await.body,
+        now,
+        "refused updates change nothing"
+    );
 }
 
 // ---- replicas -------------------------------------------------------------------------------
@@ -145,12 +153,24 @@ async fn replicas_fork_come_online_and_are_promoted_to_clusters() {
 
     // Validation and names.
     for (body, why) in [
-        (json!({"name": "small-replica", "size": "db-s-1vcpu-1gb"}), "smaller than the primary"),
-        (json!({"name": "primary-db", "size": "db-s-2vcpu-4gb"}), "a cluster's name"),
-        (json!({"name": "read-nyc3-01", "size": "db-s-2vcpu-4gb"}), "a replica's name"),
+        (
+            json!({"name": "small-replica", "size": "db-s-1vcpu-1gb"}),
+            "smaller than the primary",
+        ),
+        (
+            json!({"name": "primary-db", "size": "db-s-2vcpu-4gb"}),
+            "a cluster's name",
+        ),
+        (
+            json!({"name": "read-nyc3-01", "size": "db-s-2vcpu-4gb"}),
+            "a replica's name",
+        ),
         (json!({"size": "db-s-2vcpu-4gb"}), "no name"),
         (json!({"name": "no-size"}), "no size"),
-        (json!({"name": "far-away", "size": "db-s-2vcpu-4gb", "region": "mars1"}), "unknown region"),
+        (
+            json!({"name": "far-away", "size": "db-s-2vcpu-4gb", "region": "mars1"}),
+            "unknown region",
+        ),
     ] {
         let reply = mock.post(&replicas, body).await;
         assert_eq!(reply.status.as_u16(), 422, "{why}: {}", reply.body);
@@ -165,7 +185,10 @@ async fn replicas_fork_come_online_and_are_promoted_to_clusters() {
     mock.fault(json!({"method": "POST", "path": replicas, "count": 1, "kind": "never_online"}))
         .await;
     let second = mock
-        .post(&replicas, json!({"name": "read-nyc3-02", "size": "db-s-2vcpu-4gb"}))
+        .post(
+            &replicas,
+            json!({"name": "read-nyc3-02", "size": "db-s-2vcpu-4gb"}),
+        )
         .await
         .expect(201);
     assert_error(
@@ -209,7 +232,10 @@ async fn replicas_fork_come_online_and_are_promoted_to_clusters() {
     );
 
     // Delete.
-    let second = format!("{replicas}/{}", second.body["replica"]["name"].as_str().unwrap());
+    let second = format!(
+        "{replicas}/{}",
+        second.body["replica"]["name"].as_str().unwrap()
+    );
     mock.delete(&second).await.expect(204);
     assert_error(&mock.get(&second).await, 404, "not_found");
     assert_error(&mock.delete(&second).await, 404, "not_found");
@@ -285,7 +311,11 @@ async fn backups_start_when_the_cluster_is_online_and_events_record_changes() {
         .expect(200);
     assert_valid("backups", &backups.body);
     let list = backups.body["backups"].as_array().unwrap();
-    assert_eq!(list.len(), 1, "the first backup is taken when it comes online");
+    assert_eq!(
+        list.len(),
+        1,
+        "the first backup is taken when it comes online"
+    );
     assert!(list[0].get("incremental").is_none());
     assert_eq!(
         backups.body["scheduled_backup_time"]["backup_interval_hours"],
@@ -332,7 +362,11 @@ async fn backups_start_when_the_cluster_is_online_and_events_record_changes() {
         .collect();
     assert_eq!(
         types,
-        ["cluster_create", "cluster_update", "cluster_maintenance_perform"]
+        [
+            "cluster_create",
+            "cluster_update",
+            "cluster_maintenance_perform"
+        ]
     );
     assert_error(
         &mock
@@ -379,7 +413,11 @@ async fn log_sinks_are_created_read_replaced_and_deleted() {
     let update = json!({"config": {"server": "192.168.10.1", "port": 514, "tls": true, "format": "rfc3164"}});
     assert_valid("logsink_update_request", &update);
     let updated = mock.put(&one, update).await.expect(200);
-    assert_eq!(updated.body, Value::Null, "the update answers without a body");
+    assert_eq!(
+        updated.body,
+        Value::Null,
+        "the update answers without a body"
+    );
     let fetched = mock.get(&one).await.body;
     assert_eq!(fetched["config"]["server"], "192.168.10.1");
     assert_eq!(fetched["config"]["format"], "rfc3164");
@@ -394,7 +432,11 @@ async fn log_sinks_are_created_read_replaced_and_deleted() {
     ] {
         assert_error(&mock.put(&one, bad).await, 422, "unprocessable_entity");
     }
-    assert_eq!(mock.get(&one).await.body, fetched, "refused updates change nothing");
+    assert_eq!(
+        mock.get(&one).await.body,
+        fetched,
+        "refused updates change nothing"
+    );
 
     for bad in [
         json!({"sink_name": "logs-sink", "sink_type": "rsyslog", "config": {"server": "h", "port": 1, "tls": false, "format": "rfc5424"}}),
@@ -459,7 +501,11 @@ async fn online_migrations_run_sync_finish_and_can_be_stopped() {
     assert_valid("online_migration", &started.body);
     assert_eq!(started.body["status"], "running");
     let migration_id = started.body["id"].as_str().unwrap().to_string();
-    assert_error(&mock.put(&path, request.clone()).await, 412, "precondition_failed");
+    assert_error(
+        &mock.put(&path, request.clone()).await,
+        412,
+        "precondition_failed",
+    );
 
     // running → syncing → done (tests/… model unit tests pin each step's timing).
     let moved_on = poll(|| async {
@@ -478,7 +524,11 @@ async fn online_migrations_run_sync_finish_and_can_be_stopped() {
     mock.delete(&format!("{path}/{migration_id}"))
         .await
         .expect(204);
-    assert_eq!(mock.get(&path).await.body["status"], "done", "an ended migration stays ended");
+    assert_eq!(
+        mock.get(&path).await.body["status"],
+        "done",
+        "an ended migration stays ended"
+    );
 
     // Stopped while in progress: canceled.
     mock.fault(json!({"method": "PUT", "path": path, "count": 1, "kind": "never_online"}))
@@ -566,9 +616,7 @@ async fn opensearch_indexes_come_from_forwarded_logs_and_can_be_deleted() {
     assert!(name.starts_with("pg-logs-20"), "{name}");
     assert_eq!(list[0]["status"], "open");
 
-    mock.delete(&format!("{indexes}/{name}"))
-        .await
-        .expect(204);
+    mock.delete(&format!("{indexes}/{name}")).await.expect(204);
     assert_eq!(mock.get(&indexes).await.body["indexes"], json!([]));
     assert_error(
         &mock.delete(&format!("{indexes}/{name}")).await,
@@ -586,7 +634,8 @@ async fn opensearch_indexes_come_from_forwarded_logs_and_can_be_deleted() {
 
 // ---- Kafka schema registry ------------------------------------------------------------------
 
-const AVRO_V1: &str = r#"{"type": "record", "name": "Customer", "fields": [{"name": "id", "type": "string"}]}"#;
+const AVRO_V1: &str =
+    r#"{"type": "record", "name": "Customer", "fields": [{"name": "id", "type": "string"}]}"#;
 const AVRO_V2: &str = r#"{"type": "record", "name": "Customer", "fields": [{"name": "id", "type": "string"}, {"name": "email", "type": ["null", "string"], "default": null}]}"#;
 
 #[tokio::test]
@@ -596,16 +645,23 @@ async fn schema_registry_subjects_get_versions_and_compatibility_levels() {
     assert!(kafka["schema_registry_connection"]["host"].is_string());
     let registry = format!("/v2/databases/{}/schema-registry", id_of(&kafka));
 
-    let request = json!({"subject_name": "customer-schema", "schema_type": "AVRO", "schema": AVRO_V1});
+    let request =
+        json!({"subject_name": "customer-schema", "schema_type": "AVRO", "schema": AVRO_V1});
     assert_valid("kafka_schema_create_request", &request);
     let first = mock.post(&registry, request.clone()).await.expect(201);
     assert_valid("kafka_schema", &first.body);
     assert_eq!(first.body["subject_name"], "customer-schema");
     let first_id = first.body["schema_id"].as_u64().unwrap();
     let again = mock.post(&registry, request).await.expect(201);
-    assert_eq!(again.body["schema_id"], first_id, "the same schema is the same version");
+    assert_eq!(
+        again.body["schema_id"], first_id,
+        "the same schema is the same version"
+    );
     let second = mock
-        .post(&registry, json!({"subject_name": "customer-schema", "schema_type": "AVRO", "schema": AVRO_V2}))
+        .post(
+            &registry,
+            json!({"subject_name": "customer-schema", "schema_type": "AVRO", "schema": AVRO_V2}),
+        )
         .await
         .expect(201);
     assert_ne!(second.body["schema_id"], first_id);
@@ -678,7 +734,11 @@ async fn schema_registry_subjects_get_versions_and_compatibility_levels() {
         422,
         "unprocessable_entity",
     );
-    assert_error(&mock.put(&config, json!({})).await, 422, "unprocessable_entity");
+    assert_error(
+        &mock.put(&config, json!({})).await,
+        422,
+        "unprocessable_entity",
+    );
     assert_error(
         &mock.get(&format!("{config}/nobody")).await,
         404,
@@ -693,7 +753,11 @@ async fn schema_registry_subjects_get_versions_and_compatibility_levels() {
         json!({"subject_name": "customer-schema", "schema_type": "JSON", "schema": "{}"}),
         json!({"schema_type": "JSON", "schema": "{}"}),
     ] {
-        assert_error(&mock.post(&registry, bad).await, 422, "unprocessable_entity");
+        assert_error(
+            &mock.post(&registry, bad).await,
+            422,
+            "unprocessable_entity",
+        );
     }
 
     mock.delete(&format!("{registry}/customer-schema"))
@@ -743,7 +807,10 @@ async fn null_in_user_settings_is_refused_naming_the_field() {
             json!({"name": "app", "settings": {"acl": [{"topic": ".*", "permission": "admin", "id": null}]}}),
             "settings.acl[0].id",
         ),
-        (json!({"name": "app", "settings": {"acl": null}}), "settings.acl"),
+        (
+            json!({"name": "app", "settings": {"acl": null}}),
+            "settings.acl",
+        ),
         (json!({"name": "app", "settings": null}), "settings"),
     ] {
         let reply = mock.post(&users, body).await;
@@ -784,20 +851,34 @@ async fn user_settings_belong_to_their_engine() {
     let mock = Mock::start().await;
     let cases = [
         ("pg", json!({"pg_allow_replication": true})),
-        ("kafka", json!({"acl": [{"topic": ".*", "permission": "consume"}]})),
-        ("opensearch", json!({"opensearch_acl": [{"index": "logs-*", "permission": "read"}]})),
-        ("mongodb", json!({"mongo_user_settings": {"databases": ["admin"], "role": "readOnly"}})),
+        (
+            "kafka",
+            json!({"acl": [{"topic": ".*", "permission": "consume"}]}),
+        ),
+        (
+            "opensearch",
+            json!({"opensearch_acl": [{"index": "logs-*", "permission": "read"}]}),
+        ),
+        (
+            "mongodb",
+            json!({"mongo_user_settings": {"databases": ["admin"], "role": "readOnly"}}),
+        ),
     ];
     let mut ids = Vec::new();
     for (engine, _) in &cases {
-        let cluster = mock.online_cluster(&format!("{engine}-users"), engine).await;
+        let cluster = mock
+            .online_cluster(&format!("{engine}-users"), engine)
+            .await;
         ids.push((*engine, id_of(&cluster)));
     }
     for (engine, settings) in &cases {
         for (other, id) in &ids {
             let users = format!("/v2/databases/{id}/users");
             let reply = mock
-                .post(&users, json!({"name": format!("u-{engine}"), "settings": settings}))
+                .post(
+                    &users,
+                    json!({"name": format!("u-{engine}"), "settings": settings}),
+                )
                 .await;
             if other == engine {
                 reply.expect(201);
@@ -844,10 +925,19 @@ async fn topics_refuse_the_contract_examples_keys() {
         "not_found",
     );
     let created = mock
-        .post(&topics, json!({"name": "customer-events", "partition_count": 3, "replication_factor": 2}))
+        .post(
+            &topics,
+            json!({"name": "customer-events", "partition_count": 3, "replication_factor": 2}),
+        )
         .await
         .expect(201);
-    assert_eq!(created.body["topic"]["partitions"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        created.body["topic"]["partitions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     let reply = mock
         .put(
             &format!("{topics}/customer-events"),
@@ -856,9 +946,7 @@ async fn topics_refuse_the_contract_examples_keys() {
         .await;
     assert_error(&reply, 422, "unprocessable_entity");
     assert_eq!(
-        mock.get(&format!("{topics}/customer-events"))
-            .await
-            .body["topic"]["partitions"]
+        mock.get(&format!("{topics}/customer-events")).await.body["topic"]["partitions"]
             .as_array()
             .unwrap()
             .len(),
@@ -873,10 +961,9 @@ async fn caching_creates_are_refused_as_the_contract_says_and_valkey_stays() {
         .post("/v2/databases", json!({"name": "old-cache", "engine": "redis", "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1}))
         .await;
     assert_error(&reply, 422, "unprocessable_entity");
-    assert!(reply.body["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("Caching cluster creates are no longer supported as of 2025-04-30T00:00:00Z."));
+    assert!(reply.body["message"].as_str().unwrap().starts_with(
+        "Caching cluster creates are no longer supported as of 2025-04-30T00:00:00Z."
+    ));
     assert_eq!(mock.get("/v2/databases").await.body["databases"], json!([]));
     let valkey = mock.online_cluster("new-cache", "valkey").await;
     assert_eq!(valkey["engine"], "valkey");
@@ -1030,7 +1117,12 @@ fn the_new_data_survives_kill_9() {
     );
     assert_eq!(replicas["replicas"][0]["id"], replica["replica"]["id"]);
     assert_eq!(replicas["replicas"][0]["status"], "online");
-    let sinks = restarted.expect(Method::GET, &format!("/v2/databases/{pg}/logsink"), None, 200);
+    let sinks = restarted.expect(
+        Method::GET,
+        &format!("/v2/databases/{pg}/logsink"),
+        None,
+        200,
+    );
     assert_eq!(sinks["sinks"], json!([sink["sink"]]));
     let migrated = restarted.expect(
         Method::GET,
@@ -1041,7 +1133,12 @@ fn the_new_data_survives_kill_9() {
     assert_eq!(migrated["id"], migration["id"]);
     assert_eq!(migrated["status"], "done");
     assert_eq!(
-        restarted.expect(Method::GET, &format!("/v2/databases/{pg}/events"), None, 200),
+        restarted.expect(
+            Method::GET,
+            &format!("/v2/databases/{pg}/events"),
+            None,
+            200
+        ),
         events_before
     );
     let subject = restarted.expect(
@@ -1073,15 +1170,21 @@ async fn the_gateway_covers_the_new_routes() {
     let mock = Mock::start().await;
     let pg = mock.online_cluster("guarded", "pg").await;
     let sinks = format!("/v2/databases/{}/logsink", id_of(&pg));
-    mock.fault(json!({"method": "POST", "path": sinks, "count": 1, "kind": "status", "status": 503}))
-        .await;
+    mock.fault(
+        json!({"method": "POST", "path": sinks, "count": 1, "kind": "status", "status": 503}),
+    )
+    .await;
     let body = json!({"sink_name": "s", "sink_type": "rsyslog", "config": {"server": "h", "port": 514, "tls": false, "format": "rfc5424"}});
     assert_error(
         &mock.post(&sinks, body.clone()).await,
         503,
         "service_unavailable",
     );
-    assert_eq!(mock.get(&sinks).await.body["sinks"], json!([]), "the fault answered instead");
+    assert_eq!(
+        mock.get(&sinks).await.body["sinks"],
+        json!([]),
+        "the fault answered instead"
+    );
     mock.post(&sinks, body).await.expect(201);
     let logged: Vec<Value> = mock
         .requests()
@@ -1101,16 +1204,40 @@ async fn the_gateway_covers_the_new_routes() {
 #[test]
 fn the_new_schemas_reject_drift() {
     let checks: Vec<(&str, Value)> = vec![
-        ("replica", json!({"replica": {"name": "r", "status": "active"}})),
+        (
+            "replica",
+            json!({"replica": {"name": "r", "status": "active"}}),
+        ),
         ("replica", json!({"replica": {"invented": 1, "name": "r"}})),
         ("online_migration", json!({"id": "m", "status": "paused"})),
-        ("events", json!({"events": [{"event_type": "cluster_explode"}]})),
-        ("backups", json!({"backups": [{"created_at": "2019-01-31T19:25:22Z"}]})),
-        ("logsink_data", json!({"sink_id": "s", "sink_name": "n", "sink_type": "rsyslog", "config": {"server": "h"}})),
-        ("kafka_schema_version", json!({"schema_id": 1, "subject_name": "s", "schema_type": "AVRO", "schema": "{}"})),
-        ("metrics_credentials", json!({"credentials": {"credentials": {"basic_auth_username": "u"}}})),
-        ("opensearch_indexes", json!({"indexes": [{"index_name": "i", "health": "purple"}]})),
-        ("schema_registry_config", json!({"compatibility_level": "SOMETIMES"})),
+        (
+            "events",
+            json!({"events": [{"event_type": "cluster_explode"}]}),
+        ),
+        (
+            "backups",
+            json!({"backups": [{"created_at": "2019-01-31T19:25:22Z"}]}),
+        ),
+        (
+            "logsink_data",
+            json!({"sink_id": "s", "sink_name": "n", "sink_type": "rsyslog", "config": {"server": "h"}}),
+        ),
+        (
+            "kafka_schema_version",
+            json!({"schema_id": 1, "subject_name": "s", "schema_type": "AVRO", "schema": "{}"}),
+        ),
+        (
+            "metrics_credentials",
+            json!({"credentials": {"credentials": {"basic_auth_username": "u"}}}),
+        ),
+        (
+            "opensearch_indexes",
+            json!({"indexes": [{"index_name": "i", "health": "purple"}]}),
+        ),
+        (
+            "schema_registry_config",
+            json!({"compatibility_level": "SOMETIMES"}),
+        ),
     ];
     for (schema, instance) in checks {
         let outcome = std::panic::catch_unwind(|| assert_valid(schema, &instance));

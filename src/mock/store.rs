@@ -35,8 +35,9 @@ pub struct Account {
     /// The default VPC of each region, created on first use.
     pub default_vpcs: BTreeMap<String, String>,
     /// The metrics endpoints' credentials, once a request set them (`None`: the defaults).
+    /// Boxed: an account travels in every saved change that touches it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics_credentials: Option<MetricsCredentials>,
+    pub metrics_credentials: Option<Box<MetricsCredentials>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

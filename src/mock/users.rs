@@ -242,7 +242,9 @@ fn check_settings_engine(settings: Option<&Value>, engine: Engine) -> ApiResult<
     let Some(Value::Object(settings)) = settings else {
         return Ok(());
     };
-    let owners: [(&str, &str, fn(Engine) -> bool); 4] = [
+    /// A setting, the engine it belongs to, and the test for that engine.
+    type Owner = (&'static str, &'static str, fn(Engine) -> bool);
+    let owners: [Owner; 4] = [
         ("pg_allow_replication", "PostgreSQL", Engine::is_postgres),
         ("acl", "Kafka", |e| e == Engine::Kafka),
         ("opensearch_acl", "OpenSearch", |e| e == Engine::Opensearch),

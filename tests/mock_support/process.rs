@@ -33,7 +33,12 @@ impl Process {
         let delay = delay_ms.to_string();
         let mut child = Command::new(env!("CARGO_BIN_EXE_dbaas-mock"))
             .args(["--port", "0", "--token", TOKEN])
-            .args(["--provision-delay-ms", &delay, "--transition-delay-ms", &delay])
+            .args([
+                "--provision-delay-ms",
+                &delay,
+                "--transition-delay-ms",
+                &delay,
+            ])
             .arg("--state-file")
             .arg(state_file)
             .stdin(Stdio::null())

@@ -31,7 +31,7 @@ pub fn routes() -> Router<Arc<App>> {
 /// The credentials in force for the account.
 pub fn credentials(account: &Account) -> MetricsCredentials {
     if let Some(set) = &account.metrics_credentials {
-        return set.clone();
+        return MetricsCredentials::clone(set);
     }
     let password: String = account
         .project_id
@@ -96,7 +96,7 @@ async fn update(State(app): State<Arc<App>>, body: Bytes) -> ApiResult<Response>
         if let Some(password) = password {
             current.basic_auth_password = password;
         }
-        store.data.account.metrics_credentials = Some(current);
+        store.data.account.metrics_credentials = Some(Box::new(current));
         Ok(())
     })?;
     Ok(json::empty(StatusCode::NO_CONTENT))
