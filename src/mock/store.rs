@@ -1,4 +1,7 @@
 //! The emulator's data: the account, clusters and everything that hangs off them, and tags.
+//! What the operations of [`super::ops`] keep (replicas, log sinks, the latest online
+//! migration, events, the schema registry, deleted indexes) is part of each cluster's record,
+//! and the metrics credentials part of the account, so the journal saves them unchanged.
 //!
 //! Statuses are stored with the time they began; [`Store::settle`] moves anything whose delay
 //! has passed to its end state. Every handler settles before it reads, so lifecycles need no
