@@ -255,12 +255,17 @@ fn stored_sql_modes(mock: &Mock, id: &str) -> Vec<String> {
     modes
 }
 
+/// Valkey's only version in the emulator's catalogue. Caching (`redis`) clusters cannot be
+/// created any more (the contract: "no longer supported as of 2025-04-30"); Valkey has the
+/// same eviction policies.
+const VALKEY_VERSION: &str = "8";
+
 #[test]
-fn redis_eviction_policy_is_set_and_changed_in_place() {
+fn valkey_eviction_policy_is_set_and_changed_in_place() {
     let mock = Mock::start(&[]);
     let tf = Terraform::new(&mock);
-    let config = ClusterHcl::new("acc-eviction", "redis")
-        .set_str("version", REDIS_VERSION)
+    let config = ClusterHcl::new("acc-eviction", "valkey")
+        .set_str("version", VALKEY_VERSION)
         .set_str("eviction_policy", "allkeys_lru");
     let id = create(&tf, &config);
     let state = tf.show_state();

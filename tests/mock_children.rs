@@ -521,7 +521,7 @@ async fn users_and_dbs() {
         .as_str()
         .unwrap()
         .contains("BEGIN CERTIFICATE"));
-    let redis = mock.online_cluster("no-dbs", "redis").await;
+    let redis = mock.online_cluster("no-dbs", "valkey").await;
     let reply = mock
         .post(
             &format!("/v2/databases/{}/dbs", redis["id"].as_str().unwrap()),

@@ -123,7 +123,6 @@ async fn every_engine_gets_realistic_connection_details() {
     let cases = [
         ("pg", "db-s-1vcpu-1gb", 1, 25060, "postgres://"),
         ("mysql", "db-s-1vcpu-1gb", 1, 25060, "mysql://"),
-        ("redis", "db-s-1vcpu-1gb", 1, 25061, "rediss://"),
         ("valkey", "db-s-1vcpu-1gb", 1, 25061, "rediss://"),
         ("mongodb", "db-s-1vcpu-1gb", 1, 27017, "mongodb+srv://"),
         ("kafka", "gd-2vcpu-8gb", 3, 25073, ""),
@@ -380,8 +379,10 @@ async fn maintenance_window_is_reflected_and_validated() {
 #[tokio::test]
 async fn eviction_policy_and_sql_mode_belong_to_their_engines() {
     let mock = Mock::start().await;
-    for engine in ["redis", "valkey"] {
-        let cluster = mock.create_cluster(json!({"name": format!("{engine}-cache"), "engine": engine, "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1})).await;
+    // Caching (`redis`) clusters can no longer be created: tests/mock_contract_ops.rs covers
+    // the eviction policy of one loaded from a state file.
+    {
+        let cluster = mock.create_cluster(json!({"name": "valkey-cache", "engine": "valkey", "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1})).await;
         let path = format!(
             "/v2/databases/{}/eviction_policy",
             cluster["id"].as_str().unwrap()
@@ -442,11 +443,6 @@ async fn config_defaults_validate_and_patches_apply() {
             "mysql",
             json!({"sql_require_primary_key": false}),
             json!({"innodb_flush_neighbors": 7}),
-        ),
-        (
-            "redis",
-            json!({"redis_timeout": 0}),
-            json!({"redis_persistence": "always"}),
         ),
         (
             "valkey",
@@ -601,7 +597,7 @@ async fn tags_api_tags_clusters_and_filters_the_list() {
     let mock = Mock::start().await;
     let tagged = mock.create_cluster(pg("tagged")).await;
     let plain = mock
-        .create_cluster(json!({"name": "plain", "engine": "redis", "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1}))
+        .create_cluster(json!({"name": "plain", "engine": "valkey", "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1}))
         .await;
     assert_eq!(
         plain["tags"],

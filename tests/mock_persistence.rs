@@ -216,7 +216,7 @@ fn every_answered_change_survives_kill_9_with_its_children_and_passwords() {
     let pg_id = pg["id"].as_str().unwrap().to_string();
     let kafka = emulator.create_cluster("durable-kafka", "kafka");
     let kafka_id = kafka["id"].as_str().unwrap().to_string();
-    emulator.create_cluster("durable-redis", "redis");
+    emulator.create_cluster("durable-valkey", "valkey");
 
     emulator.post(
         &format!("/v2/databases/{pg_id}/dbs"),
@@ -376,7 +376,7 @@ fn a_journal_line_cut_short_is_dropped_and_the_file_stays_usable() {
     let path = state_path(&dir);
     let emulator = Emulator::start(&path);
     emulator.create_cluster("first", "pg");
-    emulator.create_cluster("second", "redis");
+    emulator.create_cluster("second", "valkey");
     emulator.kill_9();
 
     let whole = fs::read(&path).unwrap();
@@ -487,7 +487,7 @@ fn a_state_file_in_the_older_format_still_loads() {
         by_name(&store, "from-before")["database"]["connection"]["password"],
         cluster["connection"]["password"]
     );
-    restarted.create_cluster("after-upgrade", "redis");
+    restarted.create_cluster("after-upgrade", "valkey");
     restarted.kill_9();
     let again = Emulator::start(&path);
     assert_eq!(again.cluster_names(), ["from-before", "after-upgrade"]);

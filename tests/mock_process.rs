@@ -62,7 +62,7 @@ async fn state_file_survives_an_in_process_restart() {
         .await
         .expect(200);
     second.get("/v2/tags/kept-tag").await.expect(200);
-    let another = second.create_cluster(json!({"name": "newer", "engine": "redis", "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1})).await;
+    let another = second.create_cluster(json!({"name": "newer", "engine": "valkey", "region": "nyc3", "size": "db-s-1vcpu-1gb", "num_nodes": 1})).await;
     assert_ne!(
         another["id"], restored["id"],
         "a seeded emulator does not reissue IDs after a restart"

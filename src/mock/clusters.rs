@@ -22,11 +22,20 @@ use super::error::{ApiError, ApiResult};
 use super::firewall;
 use super::gateway::RequestCtx;
 use super::json::{self, Object};
+use super::ops::model::{record_event, SchemaRegistry};
 use super::store::{
-    timestamp, Account, Cluster, ClusterStatus, DbUser, MaintenanceWindow, PendingChange, UserRole,
+    now_ms, timestamp, Account, Cluster, ClusterStatus, DbUser, MaintenanceWindow, PendingChange,
+    UserRole,
 };
 use super::tags;
 use super::users;
+
+/// Where a Kafka cluster's schema registry listens (`schema_registry_connection`).
+const SCHEMA_REGISTRY_PORT: u16 = 25065;
+
+/// When Caching (`redis`) cluster creates ended: "Caching cluster creates are no longer
+/// supported as of 2025-04-30T00:00:00Z" (contract, `databases_create_cluster`).
+const CACHING_CREATES_ENDED_MS: u64 = 1_745_971_200_000;
 
 /// The project CA (the contract's example certificate, a real PEM), as the API returns it.
 const CA_CERTIFICATE: &str = include_str!("ca_certificate.b64");
@@ -194,6 +203,19 @@ pub fn render(cluster: &Cluster, account: &Account) -> Value {
             }),
         );
     }
+    if engine == Engine::Kafka {
+        fields.insert(
+            "schema_registry_connection".into(),
+            json!({
+                "uri": format!("https://{}:{}@{host}:{SCHEMA_REGISTRY_PORT}", admin.name, admin.password),
+                "host": host,
+                "port": SCHEMA_REGISTRY_PORT,
+                "user": admin.name,
+                "password": admin.password,
+                "ssl": true,
+            }),
+        );
+    }
     if !cluster.firewall_rules.is_empty() {
         fields.insert("rules".into(), json!(firewall::render_rules(cluster)));
     }
@@ -309,6 +331,7 @@ fn parse_create(body: &Object) -> ApiResult<CreateRequest> {
     let name = json::required_str(body, "name", "name")?;
     validate_cluster_name(name)?;
     let engine = Engine::parse(json::required_str(body, "engine", "engine")?)?;
+    refuse_caching_creates(engine, now_ms())?;
     let version =
         catalogue().check_version(engine, json::optional_str(body, "version", "version")?)?;
     let region = json::required_str(body, "region", "region")?;
@@ -343,6 +366,12 @@ fn parse_create(body: &Object) -> ApiResult<CreateRequest> {
         None => Vec::new(),
     };
     let restore_from = match json::optional_object(body, "backup_restore", "backup_restore")? {
+        Some(_) if engine.is_caching() => {
+            return Err(ApiError::unprocessable(format!(
+                "backup_restore: backups are not supported for Caching or Valkey clusters, so a {} cluster cannot be restored from one",
+                engine.slug()
+            )));
+        }
         Some(restore) => {
             let source =
                 json::required_str(restore, "database_name", "backup_restore.database_name")?;
@@ -387,7 +416,9 @@ async fn create(
 ) -> ApiResult<Response> {
     let request = parse_create(&json::parse_object(&body)?)?;
     let database = app.write(|store| {
-        if store.data.clusters.iter().any(|c| c.name == request.name) {
+        if store.data.clusters.iter().any(|c| {
+            c.name == request.name || c.replicas.iter().any(|r| r.name == request.name)
+        }) {
             return Err(ApiError::unprocessable(format!(
                 "cluster name is not available: a database cluster named {:?} already exists",
                 request.name
@@ -467,6 +498,12 @@ async fn create(
             config: engine_config::initial(request.engine, &mut store.ids),
             autoscale: request.autoscale.clone().unwrap_or_else(default_autoscale),
             service_cnames: request.service_cnames.clone(),
+            replicas: Vec::new(),
+            log_sinks: Vec::new(),
+            online_migration: None,
+            events: Vec::new(),
+            schema_registry: SchemaRegistry::default(),
+            deleted_indexes: Vec::new(),
         };
         cluster.begin(status, now, !ctx.never_settles);
         firewall::replace_rules(&mut cluster, &request.rules, &mut store.ids, now);
@@ -508,6 +545,7 @@ async fn resize(
             ..PendingChange::default()
         });
         cluster.begin(ClusterStatus::Resizing, now, !ctx.never_settles);
+        record_event(cluster, "cluster_update", now);
         Ok(())
     })?;
     Ok(json::empty(StatusCode::ACCEPTED))
@@ -546,6 +584,7 @@ async fn migrate(
             ..PendingChange::default()
         });
         cluster.begin(ClusterStatus::Migrating, now, !ctx.never_settles);
+        record_event(cluster, "cluster_update", now);
         Ok(())
     })?;
     Ok(json::empty(StatusCode::ACCEPTED))
@@ -559,6 +598,7 @@ async fn upgrade(
     let body = json::parse_object(&body)?;
     let version = json::required_str(&body, "version", "version")?;
     app.write(|store| {
+        let now = store.now_ms;
         let cluster = store.cluster_mut(&id)?;
         cluster.require_online("upgrade cluster")?;
         let version = catalogue().check_version(cluster.engine, Some(version))?;
@@ -569,6 +609,7 @@ async fn upgrade(
             )));
         }
         cluster.version = version;
+        record_event(cluster, "cluster_update", now);
         Ok(())
     })?;
     Ok(json::empty(StatusCode::NO_CONTENT))
@@ -602,9 +643,11 @@ async fn install_update(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     app.write(|store| {
+        let now = store.now_ms;
         let cluster = store.cluster_mut(&id)?;
         cluster.maintenance.pending = false;
         cluster.maintenance.description.clear();
+        record_event(cluster, "cluster_maintenance_perform", now);
         Ok(())
     })?;
     Ok(json::empty(StatusCode::NO_CONTENT))
@@ -720,7 +763,7 @@ async fn ca(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Re
     ))
 }
 
-fn default_autoscale() -> Value {
+pub fn default_autoscale() -> Value {
     json!({ "storage": { "enabled": false } })
 }
 
@@ -768,7 +811,7 @@ async fn put_autoscale(
     Ok(json::empty(StatusCode::NO_CONTENT))
 }
 
-fn parse_service_cnames(settings: &Object, path: &str) -> ApiResult<Vec<String>> {
+pub fn parse_service_cnames(settings: &Object, path: &str) -> ApiResult<Vec<String>> {
     static CNAME: OnceLock<Regex> = OnceLock::new();
     let cname = CNAME.get_or_init(|| {
         Regex::new(
@@ -822,9 +865,22 @@ async fn put_do_settings(
 
 // ---- validation helpers ---------------------------------------------------------------------
 
+/// Refuses a new Caching (`redis`) cluster from the day the contract says such creates ended
+/// (Valkey is its successor); Caching clusters that already exist keep working.
+fn refuse_caching_creates(engine: Engine, now_ms: u64) -> ApiResult<()> {
+    if engine == Engine::Redis && now_ms >= CACHING_CREATES_ENDED_MS {
+        Err(ApiError::unprocessable(
+            "Caching cluster creates are no longer supported as of 2025-04-30T00:00:00Z. \
+             Create a Valkey cluster (engine \"valkey\") instead.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Cluster names become host names: 3–63 lowercase letters, digits and hyphens, starting with a
 /// letter and not ending with a hyphen.
-fn validate_cluster_name(name: &str) -> ApiResult<()> {
+pub fn validate_cluster_name(name: &str) -> ApiResult<()> {
     let valid = (3..=63).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && !name.ends_with('-')
@@ -842,7 +898,7 @@ fn validate_cluster_name(name: &str) -> ApiResult<()> {
 }
 
 /// Checks `storage_size_mib` against the size's base storage and, on resize, the current one.
-fn check_storage(size: &str, storage: i64, current: Option<u64>) -> ApiResult<u64> {
+pub fn check_storage(size: &str, storage: i64, current: Option<u64>) -> ApiResult<u64> {
     let storage = u64::try_from(storage)
         .map_err(|_| ApiError::unprocessable("storage_size_mib must not be negative"))?;
     if let Some(current) = current.filter(|&current| storage < current) {
@@ -860,7 +916,7 @@ fn check_storage(size: &str, storage: i64, current: Option<u64>) -> ApiResult<u6
 }
 
 /// An optional UUID field; an empty string counts as absent (the API's "use the default").
-fn optional_uuid(value: Option<&str>, path: &str) -> ApiResult<Option<String>> {
+pub fn optional_uuid(value: Option<&str>, path: &str) -> ApiResult<Option<String>> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) if uuid::Uuid::parse_str(v).is_ok() && v.len() == 36 => {
@@ -892,7 +948,7 @@ fn normalize_hour(hour: &str) -> ApiResult<String> {
     }
 }
 
-fn dedup(items: &[String]) -> Vec<String> {
+pub fn dedup(items: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items {
         if !out.contains(item) {
@@ -958,6 +1014,17 @@ mod tests {
             .unwrap_err()
             .message
             .contains("enabled"));
+    }
+
+    #[test]
+    fn caching_creates_end_on_the_contracts_date() {
+        assert!(refuse_caching_creates(Engine::Redis, CACHING_CREATES_ENDED_MS - 1).is_ok());
+        let err = refuse_caching_creates(Engine::Redis, CACHING_CREATES_ENDED_MS).unwrap_err();
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.message.starts_with(
+            "Caching cluster creates are no longer supported as of 2025-04-30T00:00:00Z."
+        ));
+        assert!(refuse_caching_creates(Engine::Valkey, u64::MAX).is_ok());
     }
 
     #[test]

@@ -1,4 +1,7 @@
 //! The emulator's data: the account, clusters and everything that hangs off them, and tags.
+//! What the operations of [`super::ops`] keep (replicas, log sinks, the latest online
+//! migration, events, the schema registry, deleted indexes) is part of each cluster's record,
+//! and the metrics credentials part of the account, so the journal saves them unchanged.
 //!
 //! Statuses are stored with the time they began; [`Store::settle`] moves anything whose delay
 //! has passed to its end state. Every handler settles before it reads, so lifecycles need no
@@ -20,6 +23,10 @@ use serde_json::{Map, Value};
 use super::config::Settings;
 use super::engine::Engine;
 use super::error::{ApiError, ApiResult};
+use super::ops::model::{
+    self as ops, ClusterEvent, LogSink, MetricsCredentials, OnlineMigration, Replica,
+    SchemaRegistry,
+};
 
 /// The account the emulated token belongs to. It shapes host names (`do-user-<n>`) and holds
 /// the defaults the API assigns (project, per-region VPC).
@@ -30,6 +37,10 @@ pub struct Account {
     pub project_id: String,
     /// The default VPC of each region, created on first use.
     pub default_vpcs: BTreeMap<String, String>,
+    /// The metrics endpoints' credentials, once a request set them (`None`: the defaults).
+    /// Boxed: an account travels in every saved change that touches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_credentials: Option<Box<MetricsCredentials>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +170,20 @@ pub struct Cluster {
     pub config: Map<String, Value>,
     pub autoscale: Value,
     pub service_cnames: Vec<String>,
+    // The operations of `ops` (absent from clusters saved before them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<Replica>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_sinks: Vec<LogSink>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_migration: Option<OnlineMigration>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<ClusterEvent>,
+    #[serde(default, skip_serializing_if = "SchemaRegistry::is_empty")]
+    pub schema_registry: SchemaRegistry,
+    /// OpenSearch indexes deleted through the API (see `ops::indexes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_indexes: Vec<String>,
 }
 
 impl Cluster {
@@ -232,6 +257,7 @@ impl Cluster {
                 topic.state = TopicState::Active;
             }
         }
+        ops::settle(self, now_ms, settings);
     }
 
     fn apply(&mut self, change: PendingChange) {
@@ -586,6 +612,7 @@ impl Store {
             host_suffix: suffix.to_string(),
             project_id: ids.uuid(),
             default_vpcs: BTreeMap::new(),
+            metrics_credentials: None,
         };
         let data = StoreData {
             account,
@@ -798,6 +825,12 @@ pub fn sample_cluster(id: &str) -> Cluster {
         config: Map::new(),
         autoscale: Value::Null,
         service_cnames: Vec::new(),
+        replicas: Vec::new(),
+        log_sinks: Vec::new(),
+        online_migration: None,
+        events: Vec::new(),
+        schema_registry: SchemaRegistry::default(),
+        deleted_indexes: Vec::new(),
     }
 }
 

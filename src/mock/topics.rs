@@ -161,6 +161,35 @@ fn check_partitions(count: i64) -> ApiResult<()> {
     }
 }
 
+/// The keys of the contract's topic request *examples* that are not fields of its schema.
+///
+/// The create and update examples (`databases_create_kafka_topic.yml`,
+/// `databases_update_kafka_topic.yml`) send `partitions` and `replication`, while the request
+/// schemas (`kafka_topic_create`, `kafka_topic_update`) name the fields `partition_count` and
+/// `replication_factor`, and nothing else in the contract does otherwise: the response calls
+/// the count `partition_count` too, and `partitions` there is the *list* of partitions. The
+/// schema is the contract (api-contract.md §3.3: "Trust the schema"); the example is a drift.
+/// Accepting the example's keys as aliases would let a client pass here with a body the schema
+/// does not define, and ignoring them (open objects allow unknown keys) gives such a client a
+/// topic with default partitions and replication without a word, which is how the drift went
+/// unnoticed. So they are refused, with a 422 that names the schema's field.
+const EXAMPLE_ONLY_KEYS: [(&str, &str); 2] = [
+    ("partitions", "partition_count"),
+    ("replication", "replication_factor"),
+];
+
+fn refuse_example_only_keys(body: &Object) -> ApiResult<()> {
+    match EXAMPLE_ONLY_KEYS
+        .iter()
+        .find(|(key, _)| body.contains_key(*key))
+    {
+        Some((key, field)) => Err(ApiError::unprocessable(format!(
+            "{key} is not a topic field: set {field} instead (the contract's example says {key}, its schema {field})"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn parse_config(body: &Object) -> ApiResult<Map<String, Value>> {
     let Some(config) = json::optional_object(body, "config", "config")? else {
         return Ok(Map::new());
@@ -217,6 +246,7 @@ async fn create(
     };
     let name = json::required_str(&body, "name", "name")?.to_string();
     check_name(&name)?;
+    refuse_example_only_keys(&body)?;
     let partition_count = json::optional_int(&body, "partition_count", "partition_count")?
         .unwrap_or(DEFAULT_PARTITIONS);
     check_partitions(partition_count)?;
@@ -264,6 +294,7 @@ async fn update(
         Value::Object(body) => body,
         _ => return Err(ApiError::for_status(StatusCode::BAD_REQUEST)),
     };
+    refuse_example_only_keys(&body)?;
     let partition_count = json::optional_int(&body, "partition_count", "partition_count")?;
     if let Some(count) = partition_count {
         check_partitions(count)?;
@@ -358,6 +389,23 @@ mod tests {
             .unwrap_err()
             .message
             .contains("retentionMS"));
+    }
+
+    #[test]
+    fn the_examples_keys_are_refused_naming_the_schemas_fields() {
+        let body = |v: Value| v.as_object().unwrap().clone();
+        let err =
+            refuse_example_only_keys(&body(json!({"name": "t", "partitions": 3}))).unwrap_err();
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.message.contains("partition_count"));
+        assert!(refuse_example_only_keys(&body(json!({"replication": 2})))
+            .unwrap_err()
+            .message
+            .contains("replication_factor"));
+        assert!(refuse_example_only_keys(&body(
+            json!({"name": "t", "partition_count": 3, "replication_factor": 2})
+        ))
+        .is_ok());
     }
 
     #[test]

@@ -138,11 +138,43 @@ fn parse_auth_plugin(body: &Object, path: &str) -> ApiResult<Option<String>> {
     }
 }
 
-/// Validates `user_settings` (only the fields whose values the contract constrains).
+/// The first `null` in `value` (at `path`), depth first: the contract's `user_settings`
+/// declares nothing nullable.
+fn find_null(value: &Value, path: &str) -> Option<String> {
+    match value {
+        Value::Null => Some(path.to_string()),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(key, field)| find_null(field, &format!("{path}.{key}"))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_null(item, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
+/// Validates `user_settings`: no `null` anywhere (`settings` itself included), and the types
+/// and enums of the fields the contract declares. Which engine a setting belongs to is checked
+/// against the cluster by [`check_settings_engine`].
 fn parse_settings(body: &Object) -> ApiResult<Option<Value>> {
-    let Some(settings) = json::optional_object(body, "settings", "settings")? else {
-        return Ok(None);
+    let settings = match body.get("settings") {
+        None => return Ok(None),
+        Some(Value::Object(settings)) => settings,
+        Some(other) => {
+            let problem = if other.is_null() {
+                "must not be null"
+            } else {
+                "must be an object"
+            };
+            return Err(ApiError::unprocessable(format!("settings {problem}")));
+        }
     };
+    if let Some(path) = find_null(&Value::Object(settings.clone()), "settings") {
+        return Err(ApiError::unprocessable(format!(
+            "{path} must not be null; leave the field out instead"
+        )));
+    }
     json::optional_bool(
         settings,
         "pg_allow_replication",
@@ -170,6 +202,12 @@ fn parse_settings(body: &Object) -> ApiResult<Option<Value>> {
             let Value::Object(entry) = entry else {
                 return Err(ApiError::unprocessable(format!("{at} must be an object")));
             };
+            if list == "acl" {
+                json::required_str(entry, "topic", &format!("{at}.topic"))?;
+                json::optional_str(entry, "id", &format!("{at}.id"))?;
+            } else {
+                json::optional_str(entry, "index", &format!("{at}.index"))?;
+            }
             let value = json::required_str(entry, field, &format!("{at}.{field}"))?;
             if !allowed.contains(&value) {
                 return Err(ApiError::unprocessable(format!(
@@ -184,6 +222,7 @@ fn parse_settings(body: &Object) -> ApiResult<Option<Value>> {
         "mongo_user_settings",
         "settings.mongo_user_settings",
     )? {
+        json::optional_str_array(mongo, "databases", "settings.mongo_user_settings.databases")?;
         if let Some(role) = json::optional_str(mongo, "role", "settings.mongo_user_settings.role")?
         {
             if !["readOnly", "readWrite", "dbAdmin"].contains(&role) {
@@ -194,6 +233,32 @@ fn parse_settings(body: &Object) -> ApiResult<Option<Value>> {
         }
     }
     Ok(Some(Value::Object(settings.clone())))
+}
+
+/// Each setting belongs to one engine (the contract's `user_settings`: "For PostgreSQL
+/// clusters", "within a Kafka cluster", "within a OpenSearch cluster", "MongoDB-specific");
+/// another engine's setting is refused, not stored and echoed.
+fn check_settings_engine(settings: Option<&Value>, engine: Engine) -> ApiResult<()> {
+    let Some(Value::Object(settings)) = settings else {
+        return Ok(());
+    };
+    /// A setting, the engine it belongs to, and the test for that engine.
+    type Owner = (&'static str, &'static str, fn(Engine) -> bool);
+    let owners: [Owner; 4] = [
+        ("pg_allow_replication", "PostgreSQL", Engine::is_postgres),
+        ("acl", "Kafka", |e| e == Engine::Kafka),
+        ("opensearch_acl", "OpenSearch", |e| e == Engine::Opensearch),
+        ("mongo_user_settings", "MongoDB", |e| e == Engine::Mongodb),
+    ];
+    for (field, owner, belongs) in owners {
+        if settings.contains_key(field) && !belongs(engine) {
+            return Err(ApiError::unprocessable(format!(
+                "operation is not supported for this cluster type: settings.{field} applies to {owner} clusters, not {}",
+                engine.slug()
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn list_users(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
@@ -236,6 +301,7 @@ async fn add_user(
         if !cluster.engine.supports_users() {
             return Err(ApiError::unprocessable(users_unsupported(cluster)));
         }
+        check_settings_engine(settings.as_ref(), cluster.engine)?;
         require_provisioned(cluster, "create user")?;
         if cluster.user(&name).is_some() {
             return Err(ApiError::unprocessable(format!(
@@ -266,11 +332,13 @@ async fn update_user(
         parse_settings(&body)?.ok_or_else(|| ApiError::unprocessable("settings is required"))?;
     let user = app.write(|store| {
         let cluster = store.cluster_mut(&id)?;
+        let engine = cluster.engine;
         let user = cluster
             .users
             .iter_mut()
             .find(|u| u.name == name)
             .ok_or_else(ApiError::not_found)?;
+        check_settings_engine(Some(&settings), engine)?;
         user.settings = Some(settings);
         Ok(render_user(user))
     })?;
@@ -452,5 +520,58 @@ mod tests {
         assert!(err.message.contains("settings.acl[0].permission"));
         assert!(parse(json!({"settings": {"mongo_user_settings": {"role": "root"}}})).is_err());
         assert_eq!(parse(json!({})).unwrap(), None);
+    }
+
+    #[test]
+    fn nulls_in_settings_are_refused_with_their_path() {
+        let parse = |v: Value| parse_settings(v.as_object().unwrap());
+        for (body, path) in [
+            (json!({"settings": null}), "settings must not be null"),
+            (
+                json!({"settings": {"pg_allow_replication": null}}),
+                "settings.pg_allow_replication must not be null",
+            ),
+            (
+                json!({"settings": {"acl": [{"topic": ".*", "permission": "admin", "id": null}]}}),
+                "settings.acl[0].id must not be null",
+            ),
+            (
+                json!({"settings": {"mongo_user_settings": {"databases": ["a", null]}}}),
+                "settings.mongo_user_settings.databases[1] must not be null",
+            ),
+        ] {
+            let err = parse(body).unwrap_err();
+            assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(err.message.starts_with(path), "{}", err.message);
+        }
+        assert!(
+            parse(json!({"settings": {"acl": [{"permission": "admin"}]}}))
+                .unwrap_err()
+                .message
+                .contains("settings.acl[0].topic")
+        );
+    }
+
+    #[test]
+    fn settings_belong_to_their_engine() {
+        let settings = |v: Value| Some(v);
+        for (value, owner) in [
+            (json!({"pg_allow_replication": true}), Engine::Pg),
+            (json!({"acl": []}), Engine::Kafka),
+            (json!({"opensearch_acl": []}), Engine::Opensearch),
+            (json!({"mongo_user_settings": {}}), Engine::Mongodb),
+        ] {
+            assert!(check_settings_engine(settings(value.clone()).as_ref(), owner).is_ok());
+            let err = check_settings_engine(settings(value).as_ref(), Engine::Mysql).unwrap_err();
+            assert!(err
+                .message
+                .starts_with("operation is not supported for this cluster type"));
+        }
+        assert!(check_settings_engine(
+            settings(json!({"pg_allow_replication": true})).as_ref(),
+            Engine::AdvancedPg
+        )
+        .is_ok());
+        assert!(check_settings_engine(None, Engine::Mysql).is_ok());
     }
 }
