@@ -9,8 +9,11 @@
 //! - `/v2/...`: clusters (with lifecycles: `creating`/`forking` → `online` after the provision
 //!   delay, `resizing`/`migrating` → `online` after the transition delay), options, config,
 //!   maintenance, eviction policy, SQL mode, CA, autoscale, DO settings, connection pools, Kafka
-//!   topics (`configuring` → `active`), firewall rules, users, dbs, and the generic tags API for
-//!   `resource_type: "database"`. Bearer authentication, `ratelimit-*` headers on every response,
+//!   topics (`configuring` → `active`), firewall rules, users, dbs, replicas, backups, events,
+//!   log sinks, online migration, OpenSearch indexes, Kafka schema registry and metrics
+//!   credentials (see [`ops`]), and the generic tags API for `resource_type: "database"`.
+//!   Caching (`redis`) creates are refused as of 2025-04-30, as the contract says; existing
+//!   Caching clusters keep working. Bearer authentication, `ratelimit-*` headers on every response,
 //!   sliding per-minute and per-hour budgets with `429` + `retry-after`, and the contract's
 //!   error bodies (`{id, message, request_id}`).
 //! - `/api/v1/databases`: the Uncloud platform's databases (seed 002), with their own error

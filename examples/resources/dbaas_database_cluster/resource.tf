@@ -26,11 +26,11 @@ resource "dbaas_database_cluster" "main" {
   }
 }
 
-# Redis: what happens when memory is full.
+# Valkey: what happens when memory is full.
 resource "dbaas_database_cluster" "cache" {
   name            = "app-cache"
-  engine          = "redis"
-  version         = "7"
+  engine          = "valkey"
+  version         = "8"
   size            = "db-s-1vcpu-1gb"
   region          = "nyc1"
   node_count      = 1
