@@ -501,3 +501,168 @@ pub fn moved_from_digitalocean(diags: &mut Diagnostics, source: &SourceState) ->
         timeouts: source.timeouts(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CLUSTER: &str = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30";
+
+    fn s(text: &str) -> Value<String> {
+        Value::Value(text.to_string())
+    }
+
+    fn configured() -> DbModel {
+        DbModel {
+            cluster_id: s(CLUSTER),
+            name: s("orders"),
+            ..DbModel::default()
+        }
+    }
+
+    #[test]
+    fn names_and_cluster_ids_are_checked_unknowns_are_not() {
+        let errors = |config: DbModel| {
+            let mut diags = Diagnostics::default();
+            validate_config(&mut diags, &config);
+            diags.errors
+        };
+        assert!(errors(configured()).is_empty());
+        for (attribute, config) in [
+            (
+                "name",
+                DbModel {
+                    name: s("a b"),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                DbModel {
+                    name: s("a/b"),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                DbModel {
+                    name: s(""),
+                    ..configured()
+                },
+            ),
+            (
+                "cluster_id",
+                DbModel {
+                    cluster_id: s("x"),
+                    ..configured()
+                },
+            ),
+        ] {
+            let found = errors(config);
+            assert_eq!(found.len(), 1, "{attribute}");
+            assert_eq!(found[0].attribute, at(attribute));
+        }
+        assert!(errors(DbModel {
+            cluster_id: Value::Unknown,
+            name: Value::Unknown,
+            ..DbModel::default()
+        })
+        .is_empty());
+    }
+
+    #[test]
+    fn only_engines_with_databases_hold_them() {
+        let cluster = |engine: &str| Cluster {
+            id: CLUSTER.into(),
+            name: "main".into(),
+            engine: engine.into(),
+            ..Cluster::default()
+        };
+        let mut diags = Diagnostics::default();
+        for engine in ENGINES_WITH_DBS {
+            assert!(check_engine(&mut diags, &cluster(engine)), "{engine}");
+        }
+        for engine in ["redis", "valkey", "kafka", "opensearch"] {
+            assert!(!check_engine(&mut diags, &cluster(engine)), "{engine}");
+        }
+        assert_eq!(diags.errors.len(), 4);
+        assert!(diags.errors.iter().all(|e| e.attribute == at("cluster_id")));
+        assert!(diags.errors[0].detail.contains(CLUSTER));
+    }
+
+    #[test]
+    fn every_change_but_timeouts_replaces() {
+        let prior = plan_new(configured());
+        assert_eq!(prior.id, s(&format!("{CLUSTER},orders")));
+        assert_eq!(
+            plan_existing(
+                &prior,
+                &DbModel {
+                    name: s("other"),
+                    ..prior.clone()
+                }
+            ),
+            vec![at("name")]
+        );
+        assert_eq!(
+            plan_existing(
+                &prior,
+                &DbModel {
+                    cluster_id: Value::Unknown,
+                    ..prior.clone()
+                }
+            ),
+            vec![at("cluster_id")]
+        );
+        let upper = DbModel {
+            cluster_id: s(&CLUSTER.to_ascii_uppercase()),
+            ..prior.clone()
+        };
+        assert!(plan_existing(&prior, &upper).is_empty());
+        assert_eq!(
+            plan_new(DbModel {
+                name: Value::Unknown,
+                ..configured()
+            })
+            .id,
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn a_digitalocean_database_moves() {
+        let mut diags = Diagnostics::default();
+        let state = moved_from_digitalocean(
+            &mut diags,
+            &SourceState::from_json(json!({
+                "id": format!("{CLUSTER}/database/orders"),
+                "cluster_id": CLUSTER,
+                "name": "orders"
+            })),
+        )
+        .unwrap();
+        assert_eq!(
+            state,
+            DbModel {
+                id: s(&format!("{CLUSTER},orders")),
+                ..configured()
+            }
+        );
+        assert!(
+            moved_from_digitalocean(&mut diags, &SourceState::from_json(json!({"name": "x"})))
+                .is_none()
+        );
+        assert!(format!("{diags:?}").contains("has no `cluster_id`"));
+    }
+
+    #[test]
+    fn the_schema_matches_the_model() {
+        let schema = db_schema();
+        let (mut attributes, fields) =
+            crate::resources::schema_util::attribute_and_field_names::<DbModel>(&schema);
+        attributes.push("timeouts".into());
+        attributes.sort();
+        assert_eq!(attributes, fields);
+    }
+}

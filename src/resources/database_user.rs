@@ -1341,3 +1341,639 @@ pub fn moved_from_digitalocean(diags: &mut Diagnostics, source: &SourceState) ->
         timeouts: Value::Null,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CLUSTER: &str = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30";
+
+    fn s(text: &str) -> Value<String> {
+        Value::Value(text.to_string())
+    }
+
+    fn acl(topic: &str, permission: &str) -> AclBlock {
+        AclBlock {
+            id: Value::Null,
+            topic: s(topic),
+            permission: s(permission),
+        }
+    }
+
+    fn with_acls(acls: Vec<AclBlock>) -> Value<SettingsBlock> {
+        Value::Value(SettingsBlock {
+            acl: Value::Value(acls),
+            opensearch_acl: Value::Value(Vec::new()),
+            ..SettingsBlock::default()
+        })
+    }
+
+    fn configured() -> UserModel {
+        UserModel {
+            cluster_id: s(CLUSTER),
+            name: s("app"),
+            ..UserModel::default()
+        }
+    }
+
+    fn existing() -> UserModel {
+        UserModel {
+            id: s(&format!("{CLUSTER},app")),
+            role: s("normal"),
+            password: s("pw"),
+            ..configured()
+        }
+    }
+
+    fn errors_for(config: &UserModel) -> Vec<(String, String)> {
+        let mut diags = Diagnostics::default();
+        validate_config(&mut diags, config);
+        diags
+            .errors
+            .iter()
+            .map(|d| (d.summary.to_string(), d.detail.to_string()))
+            .collect()
+    }
+
+    fn cluster(engine: &str) -> Cluster {
+        Cluster {
+            id: CLUSTER.into(),
+            name: "main".into(),
+            engine: engine.into(),
+            ..Cluster::default()
+        }
+    }
+
+    #[test]
+    fn bad_inputs_fail_naming_the_attribute_and_unknowns_pass() {
+        assert!(errors_for(&configured()).is_empty());
+        let settings = |block: SettingsBlock| UserModel {
+            settings: Value::Value(block),
+            ..configured()
+        };
+        let cases: Vec<(&str, UserModel)> = vec![
+            (
+                "cluster_id",
+                UserModel {
+                    cluster_id: s("x"),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                UserModel {
+                    name: s(""),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                UserModel {
+                    name: s("a b"),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                UserModel {
+                    name: s("a,b"),
+                    ..configured()
+                },
+            ),
+            (
+                "name",
+                UserModel {
+                    name: s(&"n".repeat(64)),
+                    ..configured()
+                },
+            ),
+            (
+                "mysql_auth_plugin",
+                UserModel {
+                    mysql_auth_plugin: s("sha256_password"),
+                    ..configured()
+                },
+            ),
+            (
+                "settings.acl.permission",
+                settings(SettingsBlock {
+                    acl: Value::Value(vec![acl("t", "readwrite")]),
+                    ..SettingsBlock::default()
+                }),
+            ),
+            (
+                "settings.acl[1].topic",
+                settings(SettingsBlock {
+                    acl: Value::Value(vec![acl("t", "admin"), acl(" ", "admin")]),
+                    ..SettingsBlock::default()
+                }),
+            ),
+            (
+                "settings.opensearch_acl.permission",
+                settings(SettingsBlock {
+                    opensearch_acl: Value::Value(vec![OpenSearchAclBlock {
+                        index: s("logs-*"),
+                        permission: s("all"),
+                    }]),
+                    ..SettingsBlock::default()
+                }),
+            ),
+            (
+                "settings.mongo_user_settings.role",
+                settings(SettingsBlock {
+                    mongo_user_settings: Value::Value(MongoBlock {
+                        databases: Value::Null,
+                        role: s("root"),
+                    }),
+                    ..SettingsBlock::default()
+                }),
+            ),
+        ];
+        for (attribute, config) in cases {
+            let errors = errors_for(&config);
+            assert_eq!(errors.len(), 1, "{attribute}: {errors:?}");
+            assert_eq!(errors[0].0, format!("Invalid {attribute}"));
+            assert!(
+                errors[0].1.contains(&format!("`{attribute}`")),
+                "{}",
+                errors[0].1
+            );
+        }
+        let unknown = UserModel {
+            cluster_id: Value::Unknown,
+            name: Value::Unknown,
+            mysql_auth_plugin: Value::Unknown,
+            settings: Value::Value(SettingsBlock {
+                acl: Value::Value(vec![AclBlock {
+                    id: Value::Unknown,
+                    topic: Value::Unknown,
+                    permission: Value::Unknown,
+                }]),
+                opensearch_acl: Value::Unknown,
+                ..SettingsBlock::default()
+            }),
+            ..UserModel::default()
+        };
+        assert!(errors_for(&unknown).is_empty());
+    }
+
+    #[test]
+    fn settings_must_fit_the_clusters_engine() {
+        let kafka_acls = UserModel {
+            settings: with_acls(vec![acl("events", "admin")]),
+            ..configured()
+        };
+        let mut diags = Diagnostics::default();
+        assert!(check_engine(&mut diags, &cluster("kafka"), &kafka_acls));
+        assert!(!check_engine(&mut diags, &cluster("pg"), &kafka_acls));
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(diags.errors[0].attribute, settings_path("acl"));
+        assert!(diags.errors[0].detail.contains("Kafka clusters only"));
+
+        let plugin = UserModel {
+            mysql_auth_plugin: s("mysql_native_password"),
+            ..configured()
+        };
+        let mut diags = Diagnostics::default();
+        assert!(check_engine(
+            &mut diags,
+            &cluster("advanced_mysql"),
+            &plugin
+        ));
+        assert!(!check_engine(&mut diags, &cluster("mongodb"), &plugin));
+        assert_eq!(diags.errors[0].attribute, at("mysql_auth_plugin"));
+
+        let replication = UserModel {
+            settings: Value::Value(SettingsBlock {
+                pg_allow_replication: Value::Value(false),
+                ..SettingsBlock::default()
+            }),
+            ..configured()
+        };
+        let mut diags = Diagnostics::default();
+        assert!(check_engine(&mut diags, &cluster("pg"), &replication));
+        assert!(!check_engine(
+            &mut diags,
+            &cluster("opensearch"),
+            &replication
+        ));
+
+        let mut diags = Diagnostics::default();
+        assert!(!check_engine(&mut diags, &cluster("valkey"), &configured()));
+        assert_eq!(diags.errors[0].attribute, at("cluster_id"));
+        // An empty settings block fits every engine that has users.
+        let empty = UserModel {
+            settings: with_acls(Vec::new()),
+            ..configured()
+        };
+        let mut diags = Diagnostics::default();
+        for engine in ["pg", "mysql", "mongodb", "kafka", "opensearch"] {
+            assert!(
+                check_engine(&mut diags, &cluster(engine), &empty),
+                "{engine}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_user_knows_its_id_and_a_mysql_users_default_plugin() {
+        let planned = plan_new(
+            UserModel {
+                settings: with_acls(vec![acl("t", "admin")]),
+                ..configured()
+            },
+            Some("kafka"),
+        );
+        assert_eq!(planned.id, s(&format!("{CLUSTER},app")));
+        assert_eq!(planned.password, Value::Unknown);
+        assert_eq!(planned.mysql_auth_plugin, Value::Null);
+        let acls = blocks(&planned.settings.as_ref_option().unwrap().acl);
+        assert_eq!(acls[0].id, Value::Unknown);
+
+        let mysql = plan_new(configured(), Some("mysql"));
+        assert_eq!(mysql.mysql_auth_plugin, s(DEFAULT_AUTH_PLUGIN));
+        let unknown_engine = plan_new(configured(), None);
+        assert_eq!(unknown_engine.mysql_auth_plugin, Value::Unknown);
+        let chosen = plan_new(
+            UserModel {
+                mysql_auth_plugin: s("mysql_native_password"),
+                ..configured()
+            },
+            None,
+        );
+        assert_eq!(chosen.mysql_auth_plugin, s("mysql_native_password"));
+    }
+
+    #[test]
+    fn identity_changes_replace_and_the_rest_changes_in_place() {
+        let prior = existing();
+        let mut renamed = UserModel {
+            name: s("other"),
+            ..existing()
+        };
+        assert_eq!(
+            plan_existing(&prior, &mut renamed, &configured()),
+            vec![at("name")]
+        );
+        let mut moved = UserModel {
+            cluster_id: Value::Unknown,
+            ..existing()
+        };
+        assert_eq!(
+            plan_existing(&prior, &mut moved, &configured()),
+            vec![at("cluster_id")]
+        );
+        let mut upper = UserModel {
+            cluster_id: s(&CLUSTER.to_ascii_uppercase()),
+            ..existing()
+        };
+        assert!(plan_existing(&prior, &mut upper, &configured()).is_empty());
+
+        // Settings change in place; the password stays known, ACL IDs may change.
+        let prior = UserModel {
+            settings: with_acls(vec![AclBlock {
+                id: s("a1"),
+                ..acl("t", "admin")
+            }]),
+            ..existing()
+        };
+        let mut planned = UserModel {
+            settings: with_acls(vec![
+                AclBlock {
+                    id: s("a1"),
+                    ..acl("t", "consume")
+                },
+                acl("u", "produce"),
+            ]),
+            ..existing()
+        };
+        assert!(plan_existing(&prior, &mut planned, &configured()).is_empty());
+        assert_eq!(planned.password, s("pw"));
+        let acls = blocks(&planned.settings.as_ref_option().unwrap().acl);
+        assert!(acls.iter().all(|a| a.id.is_unknown()));
+        // The same settings keep their IDs.
+        let mut same = prior.clone();
+        plan_existing(&prior, &mut same, &configured());
+        assert_eq!(same, prior);
+    }
+
+    #[test]
+    fn a_removed_plugin_returns_to_the_default_with_a_new_password() {
+        let prior = UserModel {
+            mysql_auth_plugin: s("mysql_native_password"),
+            ..existing()
+        };
+        let mut planned = prior.clone();
+        assert!(plan_existing(&prior, &mut planned, &configured()).is_empty());
+        assert_eq!(planned.mysql_auth_plugin, s(DEFAULT_AUTH_PLUGIN));
+        assert_eq!(planned.password, Value::Unknown);
+
+        // Already the default: nothing changes.
+        let prior = UserModel {
+            mysql_auth_plugin: s(DEFAULT_AUTH_PLUGIN),
+            ..existing()
+        };
+        let mut planned = prior.clone();
+        plan_existing(&prior, &mut planned, &configured());
+        assert_eq!(planned, prior);
+        // Not MySQL: stays null.
+        let mut planned = existing();
+        plan_existing(&existing(), &mut planned, &configured());
+        assert_eq!(planned.mysql_auth_plugin, Value::Null);
+    }
+
+    fn api_user() -> DatabaseUser {
+        DatabaseUser {
+            name: "app".into(),
+            role: Some("normal".into()),
+            password: Some("fresh".into()),
+            ..DatabaseUser::default()
+        }
+    }
+
+    #[test]
+    fn settings_are_read_back_and_show_drift() {
+        // Reordered but the same ACLs: the configured order stays, with the API's IDs.
+        let reference = with_acls(vec![acl("a", "admin"), acl("b", "consume")]);
+        let api = UserSettings {
+            acl: Some(vec![
+                KafkaAcl {
+                    id: Some("2".into()),
+                    topic: "b".into(),
+                    permission: "consume".into(),
+                },
+                KafkaAcl {
+                    id: Some("1".into()),
+                    topic: "a".into(),
+                    permission: "ADMIN".into(),
+                },
+            ]),
+            ..UserSettings::default()
+        };
+        let read = settings_from_api(Some(&api), &reference);
+        let acls = blocks(&read.as_ref_option().unwrap().acl);
+        assert_eq!(acls[0].topic, s("a"));
+        assert_eq!(acls[0].id, s("1"));
+        assert_eq!(acls[1].id, s("2"));
+
+        // Another ACL: the API's list, which the next plan shows as drift.
+        let changed = UserSettings {
+            acl: Some(vec![KafkaAcl {
+                id: None,
+                topic: ".*".into(),
+                permission: "produce_consume".into(),
+            }]),
+            ..UserSettings::default()
+        };
+        let read = settings_from_api(Some(&changed), &reference);
+        assert_eq!(
+            blocks(&read.as_ref_option().unwrap().acl),
+            vec![acl(".*", "produceconsume")]
+        );
+
+        // No block in state and nothing beyond the defaults: still no block.
+        assert_eq!(settings_from_api(None, &Value::Null), Value::Null);
+        let defaults = UserSettings {
+            pg_allow_replication: Some(false),
+            acl: Some(Vec::new()),
+            ..UserSettings::default()
+        };
+        assert_eq!(
+            settings_from_api(Some(&defaults), &Value::Null),
+            Value::Null
+        );
+        // … but ACLs or replication granted outside Terraform appear.
+        assert!(settings_from_api(Some(&changed), &Value::Null).is_value());
+        let granted = UserSettings {
+            pg_allow_replication: Some(true),
+            ..UserSettings::default()
+        };
+        let read = settings_from_api(Some(&granted), &Value::Null);
+        assert_eq!(
+            read.as_ref_option().unwrap().pg_allow_replication,
+            Value::Value(true)
+        );
+        // A block that says `false` keeps saying it.
+        let written_false = Value::Value(SettingsBlock {
+            pg_allow_replication: Value::Value(false),
+            ..SettingsBlock::default()
+        });
+        let read = settings_from_api(None, &written_false);
+        assert_eq!(
+            read.as_ref_option().unwrap().pg_allow_replication,
+            Value::Value(false)
+        );
+    }
+
+    #[test]
+    fn mongo_settings_are_managed_only_where_written() {
+        let api = UserSettings {
+            mongo_user_settings: Some(MongoUserSettings {
+                databases: Some(vec!["b".into(), "a".into()]),
+                role: Some("readWrite".into()),
+            }),
+            ..UserSettings::default()
+        };
+        assert_eq!(settings_from_api(Some(&api), &Value::Null), Value::Null);
+        let written = Value::Value(SettingsBlock {
+            mongo_user_settings: Value::Value(MongoBlock {
+                databases: Value::Value(vec![s("a"), s("b")]),
+                role: Value::Null,
+            }),
+            ..SettingsBlock::default()
+        });
+        let read = settings_from_api(Some(&api), &written);
+        let mongo = read
+            .as_ref_option()
+            .unwrap()
+            .mongo_user_settings
+            .as_ref_option()
+            .cloned()
+            .unwrap();
+        assert_eq!(mongo.databases, Value::Value(vec![s("a"), s("b")]));
+        assert_eq!(mongo.role, Value::Null, "an unwritten role is not managed");
+    }
+
+    #[test]
+    fn a_password_the_api_stops_returning_is_kept() {
+        let mut user = api_user();
+        user.password = None;
+        let state = state_from_api(CLUSTER, &user, &existing());
+        assert_eq!(state.password, s("pw"));
+        user.password = Some(String::new());
+        assert_eq!(
+            state_from_api(CLUSTER, &user, &existing()).password,
+            s("pw")
+        );
+        assert_eq!(
+            state_from_api(CLUSTER, &api_user(), &existing()).password,
+            s("fresh")
+        );
+        user.role = None;
+        assert_eq!(
+            state_from_api(CLUSTER, &user, &existing()).role,
+            s("normal")
+        );
+        let imported = state_from_api(CLUSTER, &user, &UserModel::default());
+        assert_eq!(imported.password, Value::Null);
+        assert_eq!(imported.id, s(&format!("{CLUSTER},app")));
+    }
+
+    #[test]
+    fn an_apply_returns_the_plan_with_what_it_left_unknown() {
+        let planned = UserModel {
+            password: Value::Unknown,
+            role: Value::Unknown,
+            settings: with_acls(vec![AclBlock {
+                id: Value::Unknown,
+                ..acl("t", "admin")
+            }]),
+            ..existing()
+        };
+        let answer = DatabaseUser {
+            settings: Some(UserSettings {
+                acl: Some(vec![KafkaAcl {
+                    id: Some("new".into()),
+                    topic: "t".into(),
+                    permission: "admin".into(),
+                }]),
+                ..UserSettings::default()
+            }),
+            ..api_user()
+        };
+        let state = conform_to_plan(state_from_api(CLUSTER, &answer, &planned), &planned);
+        assert_eq!(state.password, s("fresh"));
+        assert_eq!(state.role, s("normal"));
+        let acls = blocks(&state.settings.as_ref_option().unwrap().acl);
+        assert_eq!(acls[0].id, s("new"));
+        // Without IDs from the API, the unknown ID becomes null.
+        let state = conform_to_plan(state_from_api(CLUSTER, &api_user(), &planned), &planned);
+        let acls = blocks(&state.settings.as_ref_option().unwrap().acl);
+        assert_eq!(acls[0].id, Value::Null);
+        assert_eq!(acls[0].permission, s("admin"));
+    }
+
+    #[test]
+    fn only_the_clusters_own_settings_are_sent() {
+        let settings = Value::Value(SettingsBlock {
+            acl: Value::Value(vec![AclBlock {
+                id: s("x"),
+                ..acl("t", "admin")
+            }]),
+            ..SettingsBlock::default()
+        });
+        let as_json = |engine: &str, settings: &Value<SettingsBlock>| {
+            serde_json::to_value(settings_request(engine, settings)).unwrap()
+        };
+        assert_eq!(
+            as_json("kafka", &settings),
+            json!({"acl": [{"topic": "t", "permission": "admin"}]})
+        );
+        assert_eq!(as_json("kafka", &Value::Null), json!({"acl": []}));
+        assert_eq!(
+            as_json("opensearch", &Value::Null),
+            json!({"opensearch_acl": []})
+        );
+        assert_eq!(
+            as_json("pg", &Value::Null),
+            json!({"pg_allow_replication": false})
+        );
+        assert_eq!(as_json("mysql", &settings), json!({}));
+        assert_eq!(as_json("mongodb", &Value::Null), json!({}));
+        let mongo = Value::Value(SettingsBlock {
+            mongo_user_settings: Value::Value(MongoBlock {
+                databases: Value::Value(vec![s("orders")]),
+                role: Value::Null,
+            }),
+            ..SettingsBlock::default()
+        });
+        assert_eq!(
+            as_json("mongodb", &mongo),
+            json!({"mongo_user_settings": {"databases": ["orders"]}})
+        );
+    }
+
+    fn source(value: serde_json::Value) -> SourceState {
+        SourceState::from_json(value)
+    }
+
+    #[test]
+    fn a_digitalocean_user_moves_with_its_settings() {
+        let mut diags = Diagnostics::default();
+        let state = moved_from_digitalocean(
+            &mut diags,
+            &source(json!({
+                "id": format!("{CLUSTER}/user/events"),
+                "cluster_id": CLUSTER,
+                "name": "events",
+                "role": "normal",
+                "password": "pw",
+                "access_cert": "CERT",
+                "access_key": "KEY",
+                "mysql_auth_plugin": "",
+                "settings": [{
+                    "acl": [{"id": "a1", "topic": "events-.*", "permission": "produceconsume"}],
+                    "opensearch_acl": []
+                }]
+            })),
+        )
+        .unwrap();
+        assert!(!diags.has_errors());
+        assert_eq!(state.id, s(&format!("{CLUSTER},events")));
+        assert_eq!(state.password, s("pw"));
+        assert_eq!(state.access_key, s("KEY"));
+        assert_eq!(state.mysql_auth_plugin, Value::Null);
+        let acls = blocks(&state.settings.as_ref_option().unwrap().acl);
+        assert_eq!(
+            acls,
+            vec![AclBlock {
+                id: s("a1"),
+                ..acl("events-.*", "produceconsume")
+            }]
+        );
+        // The tree has the schema's type.
+        let value = value::to_dynamic(&state).unwrap();
+        crate::plugin::msgpack::encode(&value, &user_schema().block.value_type()).unwrap();
+
+        // An empty settings block (what DigitalOcean stores from the create answer) goes.
+        let plain = moved_from_digitalocean(
+            &mut diags,
+            &source(json!({
+                "cluster_id": CLUSTER, "name": "app", "mysql_auth_plugin": "caching_sha2_password",
+                "settings": [{"acl": [], "opensearch_acl": []}]
+            })),
+        )
+        .unwrap();
+        assert_eq!(plain.settings, Value::Null);
+        assert_eq!(plain.mysql_auth_plugin, s(DEFAULT_AUTH_PLUGIN));
+
+        assert!(
+            moved_from_digitalocean(&mut diags, &source(json!({"cluster_id": CLUSTER}))).is_none()
+        );
+        assert!(format!("{diags:?}").contains("has no `name`"));
+    }
+
+    #[test]
+    fn the_schema_matches_the_model_and_marks_secrets() {
+        let schema = user_schema();
+        let (attributes, fields) =
+            crate::resources::schema_util::attribute_and_field_names::<UserModel>(&schema);
+        let blocks: Vec<&String> = schema.block.blocks.keys().collect();
+        let mut expected: Vec<String> = attributes;
+        expected.extend(blocks.iter().map(|b| b.to_string()));
+        expected.sort();
+        assert_eq!(expected, fields);
+        for secret in ["password", "access_key", "access_cert"] {
+            assert!(schema.block.attributes[secret].sensitive, "{secret}");
+        }
+        for name in ["cluster_id", "name"] {
+            assert_eq!(
+                schema.block.attributes[name].constraint,
+                crate::plugin::schema::AttributeConstraint::Required
+            );
+        }
+        let value = value::to_dynamic(&plan_new(configured(), Some("pg"))).unwrap();
+        assert!(value.attribute("settings").is_some());
+    }
+}
