@@ -494,9 +494,9 @@ fn bad_inputs_fail_at_plan_naming_the_attribute() {
         error.assert_mentions(&format!("`{attribute}`"));
         error.assert_no_backtrace();
     }
-    tf.write_config(&format!(
-        "resource \"dbaas_database_user\" \"x\" {{\n  cluster_id = \"nope\"\n  name = \"app\"\n}}\n"
-    ));
+    tf.write_config(
+        "resource \"dbaas_database_user\" \"x\" {\n  cluster_id = \"nope\"\n  name = \"app\"\n}\n",
+    );
     tf.plan_expect_error().assert_mentions("`cluster_id`");
 
     // Settings for another engine than the cluster's, once the cluster is known.

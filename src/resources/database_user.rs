@@ -614,11 +614,12 @@ pub fn validate_config(diags: &mut Diagnostics, config: &UserModel) {
     validate_timeouts(diags, &config.timeouts);
 }
 
+/// A setting that only one engine has: where it is, the engine's name, and the engine test.
+type EngineSetting = (AttributePath, &'static str, fn(&str) -> bool);
+
 /// The settings a configuration (or plan) uses, each with the engine it needs.
-fn engine_specific_settings(
-    config: &UserModel,
-) -> Vec<(AttributePath, &'static str, fn(&str) -> bool)> {
-    let mut used: Vec<(AttributePath, &'static str, fn(&str) -> bool)> = Vec::new();
+fn engine_specific_settings(config: &UserModel) -> Vec<EngineSetting> {
+    let mut used: Vec<EngineSetting> = Vec::new();
     if config.mysql_auth_plugin.is_value() {
         used.push((at("mysql_auth_plugin"), "MySQL", is_mysql));
     }
