@@ -605,3 +605,72 @@ fn an_existing_user_is_not_taken_over_silently_and_a_deleted_one_comes_back() {
     tf.destroy();
     assert_eq!(mock.cluster_count(), 0);
 }
+
+#[test]
+fn opensearch_and_mongodb_settings_change_in_place() {
+    let mock = Mock::start(&[]);
+    let tf = Terraform::new(&mock);
+    let opensearch = ClusterHcl::new("acc-user-search", "opensearch")
+        .set_str("version", "2")
+        .set_str("size", "db-s-1vcpu-2gb")
+        .render();
+    let mongo = ClusterHcl::new("acc-user-mongo", "mongodb")
+        .set_str("version", "7.0")
+        .render()
+        .replace("\"x\"", "\"m\"");
+    let search_acl = |permission: &str| {
+        settings(&format!(
+            "    opensearch_acl {{\n      index      = \"logs-*\"\n      permission = {}\n    }}\n",
+            lit(permission)
+        ))
+    };
+    let mongo_user = |role: &str| {
+        format!(
+            "resource \"dbaas_database_user\" \"m\" {{\n  cluster_id = dbaas_database_cluster.m.id\n  name       = \"acc-mongo\"\n{}}}\n",
+            settings(&format!(
+                "    mongo_user_settings {{\n      databases = [\"admin\"]\n      role      = {}\n    }}\n",
+                lit(role)
+            ))
+        )
+    };
+    let config = |permission: &str, role: &str| {
+        format!(
+            "{opensearch}\n{mongo}\n{}\n{}",
+            user_block("x", "acc-search", &search_acl(permission)),
+            mongo_user(role)
+        )
+    };
+    let state = tf.step(&config("read", "readOnly"));
+    let search_id = str_attr(state_values(&state, CLUSTER), "id").to_string();
+    let mongo_id = str_attr(state_values(&state, "dbaas_database_cluster.m"), "id").to_string();
+    let stored = stored_user(&mock, &search_id, "acc-search").unwrap();
+    assert_eq!(
+        stored["settings"]["opensearch_acl"],
+        json!([{"index": "logs-*", "permission": "read"}])
+    );
+    let stored = stored_user(&mock, &mongo_id, "acc-mongo").unwrap();
+    assert_eq!(
+        stored["settings"]["mongo_user_settings"],
+        json!({"databases": ["admin"], "role": "readOnly"})
+    );
+
+    tf.write_config(&config("readwrite", "readWrite"));
+    let plan = tf.plan();
+    plan.assert_update(USER);
+    plan.assert_update("dbaas_database_user.m");
+    tf.apply();
+    tf.assert_plan_empty();
+    let stored = stored_user(&mock, &search_id, "acc-search").unwrap();
+    assert_eq!(
+        stored["settings"]["opensearch_acl"][0]["permission"],
+        "readwrite"
+    );
+    let stored = stored_user(&mock, &mongo_id, "acc-mongo").unwrap();
+    assert_eq!(
+        stored["settings"]["mongo_user_settings"]["role"],
+        "readWrite"
+    );
+
+    tf.destroy();
+    assert_eq!(mock.cluster_count(), 0);
+}
