@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use super::models::{
-    CreatePoolRequest, CreateTopicRequest, DatabaseUser, Db, FirewallRule, Pool, Topic,
-    TopicSummary, UpdatePoolRequest, UpdateTopicRequest,
+    CreatePoolRequest, CreateTopicRequest, CreateUserRequest, DatabaseUser, Db, FirewallRule, Pool,
+    ResetUserAuthRequest, Topic, TopicSummary, UpdatePoolRequest, UpdateTopicRequest,
+    UpdateUserRequest,
 };
 use super::safe_create::{create_and_describe, create_or_adopt, Created};
 use super::send::{segment, Request};
@@ -259,16 +260,69 @@ pub struct Users<'a> {
 }
 
 impl Users<'_> {
+    fn path(&self, name: Option<&str>) -> Result<String, ApiError> {
+        child_path(self.cluster_id, "users", name.map(|n| ("user name", n)))
+    }
+
     /// `GET …/users`.
     pub async fn list(self) -> Result<Vec<DatabaseUser>, ApiError> {
-        let path = child_path(self.cluster_id, "users", None)?;
-        self.client.execute(Request::get(path)).await?.list("users")
+        self.client
+            .execute(Request::get(self.path(None)?))
+            .await?
+            .list("users")
     }
 
     /// `GET …/users/{name}`.
     pub async fn get(self, name: &str) -> Result<DatabaseUser, ApiError> {
-        let path = child_path(self.cluster_id, "users", Some(("user name", name)))?;
-        self.client.execute(Request::get(path)).await?.field("user")
+        self.client
+            .execute(Request::get(self.path(Some(name))?))
+            .await?
+            .field("user")
+    }
+
+    /// `POST …/users` → 201 `{user}`, with the password (for MongoDB the only answer that
+    /// carries it). Never re-sent blindly: after an ambiguous failure the user is read by
+    /// name, and only a 404 lets the POST go again.
+    pub async fn create(self, request: &CreateUserRequest) -> Result<DatabaseUser, ApiError> {
+        let post = Request::post(self.path(None)?).json(request)?;
+        let lookup = || async { found(self.get(&request.name).await) };
+        create_and_describe(self.client, post, "the database user", "user", lookup).await
+    }
+
+    /// `PUT …/users/{name}` `{settings}` → 201 `{user}` (the contract's status for an
+    /// update). The settings replace the user's settings as a whole. `None` when the answer
+    /// carries no user (read it back then).
+    pub async fn update(
+        self,
+        name: &str,
+        request: &UpdateUserRequest,
+    ) -> Result<Option<DatabaseUser>, ApiError> {
+        self.client
+            .execute(Request::put(self.path(Some(name))?).json(request)?)
+            .await?
+            .optional_field("user")
+    }
+
+    /// `POST …/users/{name}/reset_auth` → 200 `{user}`: a new password and, for MySQL, the
+    /// authentication plugin in `request`.
+    pub async fn reset_auth(
+        self,
+        name: &str,
+        request: &ResetUserAuthRequest,
+    ) -> Result<Option<DatabaseUser>, ApiError> {
+        let path = format!("{}/reset_auth", self.path(Some(name))?);
+        self.client
+            .execute(Request::post(path).json(request)?)
+            .await?
+            .optional_field("user")
+    }
+
+    /// `DELETE …/users/{name}` → 204.
+    pub async fn delete(self, name: &str) -> Result<(), ApiError> {
+        self.client
+            .execute(Request::delete(self.path(Some(name))?))
+            .await?;
+        Ok(())
     }
 }
 
@@ -280,9 +334,39 @@ pub struct Dbs<'a> {
 }
 
 impl Dbs<'_> {
+    fn path(&self, name: Option<&str>) -> Result<String, ApiError> {
+        child_path(self.cluster_id, "dbs", name.map(|n| ("database name", n)))
+    }
+
     /// `GET …/dbs`.
     pub async fn list(self) -> Result<Vec<Db>, ApiError> {
-        let path = child_path(self.cluster_id, "dbs", None)?;
-        self.client.execute(Request::get(path)).await?.list("dbs")
+        self.client
+            .execute(Request::get(self.path(None)?))
+            .await?
+            .list("dbs")
+    }
+
+    /// `GET …/dbs/{name}`.
+    pub async fn get(self, name: &str) -> Result<Db, ApiError> {
+        self.client
+            .execute(Request::get(self.path(Some(name))?))
+            .await?
+            .field("db")
+    }
+
+    /// `POST …/dbs` `{name}` → 201 `{db}`. Never re-sent blindly: after an ambiguous failure
+    /// the database is read by name, and only a 404 lets the POST go again.
+    pub async fn create(self, request: &Db) -> Result<Db, ApiError> {
+        let post = Request::post(self.path(None)?).json(request)?;
+        let lookup = || async { found(self.get(&request.name).await) };
+        create_and_describe(self.client, post, "the database", "db", lookup).await
+    }
+
+    /// `DELETE …/dbs/{name}` → 204.
+    pub async fn delete(self, name: &str) -> Result<(), ApiError> {
+        self.client
+            .execute(Request::delete(self.path(Some(name))?))
+            .await?;
+        Ok(())
     }
 }

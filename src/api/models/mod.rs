@@ -39,5 +39,5 @@ pub use topic::{
 };
 pub use user::{
     CreateUserRequest, DatabaseUser, KafkaAcl, MongoUserSettings, MysqlSettings, OpenSearchAcl,
-    UserSettings,
+    ResetUserAuthRequest, UpdateUserRequest, UserSettings,
 };

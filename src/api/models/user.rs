@@ -101,6 +101,20 @@ pub struct CreateUserRequest {
     pub readonly: Option<bool>,
 }
 
+/// Body of `PUT …/users/{username}`: the user's settings, replaced as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UpdateUserRequest {
+    pub settings: UserSettings,
+}
+
+/// Body of `POST …/users/{username}/reset_auth`: a new password, and for MySQL the
+/// authentication plugin to use from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResetUserAuthRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql_settings: Option<MysqlSettings>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +160,29 @@ mod tests {
         assert_eq!(
             serde_json::to_value(req).unwrap(),
             json!({"name": "app-01", "mysql_settings": {"auth_plugin": "caching_sha2_password"}})
+        );
+    }
+
+    #[test]
+    fn an_update_can_clear_a_list_of_acls() {
+        let req = UpdateUserRequest {
+            settings: UserSettings {
+                acl: Some(Vec::new()),
+                ..Default::default()
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(req).unwrap(),
+            json!({"settings": {"acl": []}})
+        );
+        let reset = ResetUserAuthRequest {
+            mysql_settings: Some(MysqlSettings {
+                auth_plugin: "mysql_native_password".into(),
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(reset).unwrap(),
+            json!({"mysql_settings": {"auth_plugin": "mysql_native_password"}})
         );
     }
 }
