@@ -811,6 +811,7 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
         _config: &ConfigModel,
     ) -> Option<ConfigModel> {
         complete(E::spec().settings, &mut proposed.settings);
+        null_to_unknown(&mut proposed.settings);
         proposed.id = proposed.cluster_id.clone();
         if let Some(cluster_id) = text(&proposed.cluster_id) {
             check_cluster(ctx, diags, E::spec(), cluster_id).await;
@@ -1088,6 +1089,18 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
     ) -> Option<ConfigModel> {
         let source = moved::source_state(diags, request, Self::TYPE_NAME)?;
         moved_from_digitalocean(diags, E::spec(), &source)
+    }
+}
+
+/// A new resource's settings that are not written are known only once the API is read, after
+/// the apply (Terraform proposes them null).
+fn null_to_unknown(values: &mut BTreeMap<&'static str, Value<Node>>) {
+    for value in values.values_mut() {
+        match value {
+            Value::Null => *value = Value::Unknown,
+            Value::Value(Node::Block(fields)) => null_to_unknown(fields),
+            _ => {}
+        }
     }
 }
 
