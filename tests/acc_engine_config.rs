@@ -557,3 +557,72 @@ fn bad_inputs_wrong_engines_and_a_new_cluster() {
     assert!(!output.success());
     assert!(flat(&output.stderr).contains("UUID"), "{}", output.stderr);
 }
+
+#[test]
+fn digitaloceans_parameter_maps_work_on_the_advanced_editions() {
+    let mock = start_mock();
+    let tf = Terraform::new(&mock);
+    let cluster = create_cluster(
+        &mock,
+        "acc-config-apg",
+        "advanced_pg",
+        "17",
+        "gd-2vcpu-8gb-intel",
+        1,
+    );
+    let address = "dbaas_database_advanced_postgresql_config.x";
+    let with = |work_mem: &str| {
+        resource_block(
+            "dbaas_database_advanced_postgresql_config",
+            &cluster,
+            &format!(
+                "  pg_parameters = {{\n    work_mem = \"{work_mem}\"\n    \"pg_stat_statements.track\" = \"all\"\n    jit = \"false\"\n  }}"
+            ),
+        )
+    };
+
+    // A module written for DigitalOcean's provider: the strings become typed settings.
+    let state = tf.step(&with("16"));
+    let stored = api_config(&mock, &cluster);
+    assert_eq!(stored["work_mem"], json!(16));
+    assert_eq!(stored["pg_stat_statements.track"], json!("all"));
+    assert_eq!(stored["jit"], json!(false));
+    let values = state_values(&state, address);
+    assert_eq!(values["pg_parameters"]["work_mem"], json!("16"));
+    assert_eq!(values["work_mem"], json!(16), "the typed attribute agrees");
+
+    // In place, with only the changed parameter sent.
+    mock.clear_requests();
+    tf.write_config(&with("24"));
+    tf.plan().assert_update(address);
+    tf.apply();
+    tf.assert_plan_empty();
+    let bodies: Vec<Value> = config_patches(&mock)
+        .into_iter()
+        .map(|p| p["body"].clone())
+        .collect();
+    assert_eq!(bodies, [json!({"config": {"work_mem": 24}})]);
+
+    // Drift of a written parameter shows and is set back.
+    patch_config(&mock, &cluster, json!({"work_mem": 40}));
+    tf.plan().assert_update(address);
+    tf.apply();
+    tf.assert_plan_empty();
+    assert_eq!(api_config(&mock, &cluster)["work_mem"], json!(24));
+
+    // Keys and values are checked at plan time.
+    tf.write_config(&resource_block(
+        "dbaas_database_advanced_postgresql_config",
+        &cluster,
+        "  pg_parameters = {\n    bogus = \"1\"\n  }",
+    ));
+    let error = tf.plan_expect_error();
+    error.assert_mentions("pg_parameters");
+    error.assert_mentions("names no setting");
+    tf.write_config(&resource_block(
+        "dbaas_database_advanced_postgresql_config",
+        &cluster,
+        "  pg_parameters = {\n    work_mem = \"9999\"\n  }",
+    ));
+    tf.plan_expect_error().assert_mentions("from 1 to 1024");
+}

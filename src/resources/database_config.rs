@@ -21,6 +21,10 @@
 //!
 //! Nested settings (`pgbouncer`, `timescaledb`, `mysql_incremental_backup`) are "group"
 //! blocks: always present in state, each setting in them managed like a top-level one.
+//!
+//! The advanced editions (`advanced_pg`, `advanced_mysql`) get the typed settings of their
+//! engines, as the contract serves them, plus DigitalOcean's `pg_parameters` /
+//! `mysql_parameters` map of strings, converted to the typed settings and checked the same way.
 
 mod model;
 mod settings;
@@ -61,7 +65,7 @@ use crate::provider::DbaasProvider;
 use super::moved::{self, SourceState};
 use super::schema_util::{computed, required};
 
-pub use model::{ConfigModel, Node};
+pub use model::{ConfigModel, Node, Parameters};
 pub use table::{EngineSpec, Kind, Setting, ENGINES};
 
 const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
@@ -313,7 +317,16 @@ fn resource_description(spec: &EngineSpec) -> String {
          what you want). A `cluster_id` of another engine is rejected at plan time when the \
          cluster is known then; changing `cluster_id` replaces the resource.\n\n\
          Import with the cluster's ID: every setting is read, so the plan after import is empty \
-         for a configuration that writes the values the cluster has.",
+         for a configuration that writes the values the cluster has.{parameters}",
+        parameters = match spec.parameters {
+            Some(name) => format!(
+                "\n\n`{name}` (DigitalOcean's map of settings as strings) is accepted too, \
+                 checked and sent as the typed settings. It is not filled by an import (the \
+                 import cannot know which keys you write), so after importing, the first plan \
+                 adds the map; applying it sends only what differs."
+            ),
+            None => String::new(),
+        },
         product = spec.product,
         engine = spec.engine,
         theirs = spec.digitalocean,
@@ -333,6 +346,20 @@ fn config_schema(spec: &EngineSpec) -> Schema {
             spec.product, spec.engine
         )),
     });
+    if let Some(name) = spec.parameters {
+        block.attributes.insert(
+            name.to_string(),
+            Attribute {
+                attr_type: AttributeType::Map(Box::new(AttributeType::String)),
+                description: Description::markdown(format!(
+                    "DigitalOcean's way of writing these settings, kept so that its modules run                      unchanged: the API's setting names (`work_mem`, `pg_stat_statements.track`)                      to values as strings. Each value is converted to the setting's type and                      checked like the typed attribute; a setting may be written here or as its                      attribute, not both. Only the keys written are sent and managed. Prefer                      the typed attributes: they are checked by Terraform's type system too.                      (DigitalOcean's provider sends these to an `{name}` field the API contract                      does not have; the contract serves {} clusters the same typed settings as                      standard ones, so that is what this provider sends.)",
+                    spec.engine
+                )),
+                constraint: AttributeConstraint::Optional,
+                ..Default::default()
+            },
+        );
+    }
     block.blocks.insert(
         "timeouts".to_string(),
         NestedBlock::Optional(timeouts_block(TIMEOUTS, TIMEOUT_WORDING)),
@@ -516,7 +543,155 @@ fn check_settings(
 pub fn validate_config(diags: &mut Diagnostics, spec: &EngineSpec, config: &ConfigModel) {
     validate::uuid(diags, at("cluster_id"), &config.cluster_id);
     check_settings(diags, None, spec.settings, &config.settings);
+    check_parameters(diags, spec, config);
     validate_timeouts(diags, &config.timeouts);
+}
+
+/// The setting a key of DigitalOcean's parameter map names: the API's name, or the attribute's.
+fn parameter_setting(spec: &EngineSpec, key: &str) -> Option<&'static Setting> {
+    spec.settings
+        .iter()
+        .find(|s| s.api == key)
+        .or_else(|| spec.setting(key))
+}
+
+/// A parameter's text as the setting's value, or why it cannot be one.
+fn parameter_node(setting: &Setting, text: &str) -> Result<Node, String> {
+    match &setting.kind {
+        Kind::Bool => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "on" | "1" => Ok(Node::Bool(true)),
+            "false" | "off" | "0" => Ok(Node::Bool(false)),
+            _ => Err(format!("must be true or false; got {text:?}.")),
+        },
+        Kind::Integer { .. } | Kind::Number { .. } => text
+            .trim()
+            .parse::<serde_json::Number>()
+            .map(|n| Node::Number(model::number(&n)))
+            .map_err(|_| format!("must be a number; got {text:?}.")),
+        Kind::String(_) => Ok(Node::Text(text.to_string())),
+        Kind::StringSet { .. } | Kind::Block(_) => Err(format!(
+            "cannot be written as a string; use the `{}` attribute or block instead.",
+            setting.name
+        )),
+    }
+}
+
+/// A setting's value as DigitalOcean's parameter maps spell it.
+fn parameter_text(node: &Node) -> String {
+    match node {
+        Node::Bool(b) => b.to_string(),
+        Node::Number(n) => n.to_string(),
+        Node::Text(text) => text.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn check_parameters(diags: &mut Diagnostics, spec: &EngineSpec, config: &ConfigModel) {
+    let (Some(name), Value::Value(parameters)) = (spec.parameters, &config.parameters) else {
+        return;
+    };
+    for (key, value) in parameters {
+        let path = at(name).key(key.clone());
+        let Some(setting) = parameter_setting(spec, key) else {
+            invalid(
+                diags,
+                &path,
+                format!(
+                    "names no setting of {} clusters; the keys are the API's setting names, \
+                     such as `work_mem` (see this resource's attributes).",
+                    spec.engine
+                ),
+            );
+            continue;
+        };
+        if config
+            .settings
+            .get(setting.name)
+            .is_some_and(|v| !v.is_null())
+        {
+            invalid(
+                diags,
+                &path,
+                format!(
+                    "sets `{}`, which is also written as an attribute; write it once.",
+                    setting.name
+                ),
+            );
+            continue;
+        }
+        let Value::Value(text) = value else { continue };
+        match parameter_node(setting, text) {
+            Ok(node) => check_setting(diags, path, &setting.kind, &node),
+            Err(why) => invalid(diags, &path, why),
+        }
+    }
+}
+
+/// The parameters to send: the written ones whose value changed from `prior`'s.
+fn parameter_changes(
+    spec: &EngineSpec,
+    planned: &Value<Parameters>,
+    prior: Option<&Value<Parameters>>,
+) -> Map<String, Json> {
+    let mut out = Map::new();
+    let Value::Value(planned) = planned else {
+        return out;
+    };
+    let before = match prior {
+        Some(Value::Value(before)) => Some(before),
+        _ => None,
+    };
+    for (key, value) in planned {
+        let (Some(setting), Value::Value(text)) = (parameter_setting(spec, key), value) else {
+            continue;
+        };
+        let Ok(node) = parameter_node(setting, text) else {
+            continue;
+        };
+        let unchanged = before
+            .and_then(|before| before.get(key))
+            .and_then(|v| v.as_ref_option())
+            .and_then(|old| parameter_node(setting, old).ok())
+            .is_some_and(|old| same_node(&setting.kind, &old, &node));
+        if !unchanged {
+            out.insert(setting.api.to_string(), api_value(&setting.kind, &node));
+        }
+    }
+    out
+}
+
+/// The written parameters as the API reports them: the written spelling where the value is
+/// the same, the API's value as text where it changed, the written one where the API is silent.
+fn parameters_from_api(
+    spec: &EngineSpec,
+    api: &Map<String, Json>,
+    reference: &Value<Parameters>,
+) -> Value<Parameters> {
+    let Value::Value(reference) = reference else {
+        return settled(reference);
+    };
+    Value::Value(
+        reference
+            .iter()
+            .map(|(key, written)| {
+                let remote = parameter_setting(spec, key).and_then(|setting| {
+                    let node = Node::from_json(api.get(setting.api)?, &setting.kind)?;
+                    Some((setting, node))
+                });
+                let value = match (remote, written) {
+                    (Some((setting, node)), Value::Value(text)) => {
+                        match parameter_node(setting, text) {
+                            Ok(old) if same_node(&setting.kind, &old, &node) => written.clone(),
+                            _ => Value::Value(parameter_text(&node)),
+                        }
+                    }
+                    (Some((_, node)), _) => Value::Value(parameter_text(&node)),
+                    (None, written) => settled(written),
+                };
+                (key.clone(), value)
+            })
+            .collect(),
+    )
 }
 
 /// The error for a cluster of another engine; `None` when the engine is the right one.
@@ -758,18 +933,14 @@ fn complete(settings: &'static [Setting], values: &mut BTreeMap<&'static str, Va
     }
 }
 
-fn state_of(
-    spec: &EngineSpec,
-    cluster_id: &Value<String>,
-    timeouts: &Value<Timeouts>,
-    api: &Map<String, Json>,
-    reference: &BTreeMap<&'static str, Value<Node>>,
-) -> ConfigModel {
+fn state_of(spec: &EngineSpec, api: &Map<String, Json>, reference: &ConfigModel) -> ConfigModel {
     ConfigModel {
-        id: settled(cluster_id),
-        cluster_id: settled(cluster_id),
-        timeouts: settled(timeouts),
-        settings: settings_from_api(spec.settings, api, reference),
+        id: settled(&reference.cluster_id),
+        cluster_id: settled(&reference.cluster_id),
+        timeouts: settled(&reference.timeouts),
+        settings: settings_from_api(spec.settings, api, &reference.settings),
+        parameters_name: spec.parameters,
+        parameters: parameters_from_api(spec, api, &reference.parameters),
     }
 }
 
@@ -833,6 +1004,12 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
             return Some((proposed, vec![at("cluster_id")]));
         }
         proposed.id = prior.id.clone();
+        let spec = E::spec();
+        for (key, _) in parameter_changes(spec, &proposed.parameters, Some(&prior.parameters)) {
+            if let Some(setting) = spec.settings.iter().find(|s| s.api == key) {
+                proposed.settings.insert(setting.name, Value::Unknown);
+            }
+        }
         Some((proposed, Vec::new()))
     }
 
@@ -873,7 +1050,8 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
         if !check_engine(diags, spec, &cluster) {
             return None;
         }
-        let patch = changes(spec.settings, &config.settings, &planned.settings, None);
+        let mut patch = changes(spec.settings, &config.settings, &planned.settings, None);
+        patch.extend(parameter_changes(spec, &planned.parameters, None));
         let engine_config = api.client.engine_config(&cluster_id);
         if let Err(error) = ctx
             .change_cluster(&api, &cluster_id, "set engine configuration", || {
@@ -890,13 +1068,7 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
         tracing::info!(cluster = %cluster_id, settings = patch.len(), "engine configuration set");
         // The settings are in place: from here on the resource exists.
         let mut state = match engine_config.get().await {
-            Ok(remote) => state_of(
-                spec,
-                &planned.cluster_id,
-                &planned.timeouts,
-                &remote,
-                &planned.settings,
-            ),
+            Ok(remote) => state_of(spec, &remote, &planned),
             Err(error) => {
                 diags.api_err(
                     format!(
@@ -911,6 +1083,9 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
             }
         };
         conform(spec.settings, &mut state.settings, &planned.settings);
+        if planned.parameters.is_value() {
+            state.parameters = planned.parameters.clone();
+        }
         complete(spec.settings, &mut state.settings);
         Some(state)
     }
@@ -928,13 +1103,7 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
         let api = ctx.api(diags)?;
         match api.client.engine_config(cluster_id).get().await {
             Ok(remote) => {
-                let mut next = state_of(
-                    spec,
-                    &state.cluster_id,
-                    &state.timeouts,
-                    &remote,
-                    &state.settings,
-                );
+                let mut next = state_of(spec, &remote, &state);
                 next.id = state.id.clone();
                 complete(spec.settings, &mut next.settings);
                 Some(Some(next))
@@ -965,12 +1134,17 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
         config: &ConfigModel,
     ) -> Option<ConfigModel> {
         let spec = E::spec();
-        let patch = changes(
+        let mut patch = changes(
             spec.settings,
             &config.settings,
             &planned.settings,
             Some(&prior.settings),
         );
+        patch.extend(parameter_changes(
+            spec,
+            &planned.parameters,
+            Some(&prior.parameters),
+        ));
         if patch.is_empty() {
             return Some(planned);
         }
@@ -993,16 +1167,13 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
         let reference = if patched.is_ok() { &planned } else { &prior };
         match engine_config.get().await {
             Ok(remote) => {
-                let mut state = state_of(
-                    spec,
-                    &reference.cluster_id,
-                    &reference.timeouts,
-                    &remote,
-                    &reference.settings,
-                );
+                let mut state = state_of(spec, &remote, reference);
                 state.id = prior.id.clone();
                 if patched.is_ok() {
                     conform(spec.settings, &mut state.settings, &planned.settings);
+                    if planned.parameters.is_value() {
+                        state.parameters = planned.parameters.clone();
+                    }
                 }
                 complete(spec.settings, &mut state.settings);
                 Some(state)
@@ -1066,8 +1237,11 @@ impl<E: EngineKind> ManagedResource for EngineConfigResource<E> {
         }
         match api.client.engine_config(&cluster_id).get().await {
             Ok(remote) => {
-                let id = Value::Value(cluster_id);
-                let mut state = state_of(spec, &id, &Value::Null, &remote, &BTreeMap::new());
+                let reference = ConfigModel {
+                    cluster_id: Value::Value(cluster_id),
+                    ..ConfigModel::default()
+                };
+                let mut state = state_of(spec, &remote, &reference);
                 complete(spec.settings, &mut state.settings);
                 Some(state)
             }
@@ -1181,11 +1355,30 @@ pub fn moved_from_digitalocean(
         })
         .collect();
     complete(spec.settings, &mut settings);
+    let parameters = match spec
+        .parameters
+        .and_then(|name| source.api_json().get(name).cloned())
+    {
+        Some(Json::Object(map)) => Value::Value(
+            map.into_iter()
+                .map(|(key, value)| {
+                    let text = match value {
+                        Json::String(text) => text,
+                        other => other.to_string(),
+                    };
+                    (key, Value::Value(text))
+                })
+                .collect(),
+        ),
+        _ => Value::Null,
+    };
     Some(ConfigModel {
         id: Value::Value(cluster_id.clone()),
         cluster_id: Value::Value(cluster_id),
         timeouts: source.timeouts(),
         settings,
+        parameters_name: spec.parameters,
+        parameters,
     })
 }
 

@@ -15,4 +15,10 @@ resource "dbaas_database_advanced_mysql_config" "main" {
   slow_query_log  = true
   long_query_time = 1
   wait_timeout    = 600
+
+  # DigitalOcean's map of settings as strings also works (so its modules run unchanged); it is
+  # converted to the typed settings and checked the same way. Write each setting once.
+  mysql_parameters = {
+    innodb_lock_wait_timeout = "60"
+  }
 }

@@ -15,4 +15,10 @@ resource "dbaas_database_advanced_postgresql_config" "main" {
   jit      = false
   work_mem = 32
   timezone = "UTC"
+
+  # DigitalOcean's map of settings as strings also works (so its modules run unchanged); it is
+  # converted to the typed settings and checked the same way. Write each setting once.
+  pg_parameters = {
+    max_prepared_transactions = "10"
+  }
 }

@@ -211,7 +211,17 @@ pub struct ConfigModel {
     pub timeouts: Value<Timeouts>,
     /// Every setting of the engine's table (see [`super::complete`]), by attribute name.
     pub settings: BTreeMap<&'static str, Value<Node>>,
+    /// The name of DigitalOcean's map of settings as strings, for the engines that have one
+    /// (`pg_parameters`), and its value.
+    pub parameters_name: Option<&'static str>,
+    pub parameters: Value<Parameters>,
 }
+
+/// DigitalOcean's `pg_parameters`/`mysql_parameters`: API setting names to values as text.
+pub type Parameters = BTreeMap<String, Value<String>>;
+
+/// The attribute names DigitalOcean's maps of settings have.
+pub const PARAMETER_MAPS: [&str; 2] = ["pg_parameters", "mysql_parameters"];
 
 /// `timeouts` is a block of at most one element on the wire.
 #[derive(Serialize, Deserialize)]
@@ -226,6 +236,9 @@ impl Serialize for ConfigModel {
         object.serialize_field("timeouts", &TimeoutsBlock(self.timeouts.clone()))?;
         for (name, value) in &self.settings {
             object.serialize_field(name, value)?;
+        }
+        if let Some(name) = self.parameters_name {
+            object.serialize_field(name, &self.parameters)?;
         }
         object.end()
     }
@@ -247,6 +260,10 @@ impl<'de> Visitor<'de> for ModelVisitor {
                 "id" => model.id = map.next_value()?,
                 "cluster_id" => model.cluster_id = map.next_value()?,
                 "timeouts" => model.timeouts = map.next_value::<TimeoutsBlock>()?.0,
+                other if PARAMETER_MAPS.contains(&other) => {
+                    model.parameters_name = PARAMETER_MAPS.iter().copied().find(|n| *n == other);
+                    model.parameters = map.next_value()?;
+                }
                 other => {
                     let name = interned(other)
                         .ok_or_else(|| de::Error::custom(format!("unknown setting {other:?}")))?;

@@ -65,6 +65,8 @@ pub struct EngineSpec {
     /// The engine as people name it.
     pub product: &'static str,
     pub settings: &'static [Setting],
+    /// DigitalOcean's map of settings as strings (`pg_parameters`), kept for its modules.
+    pub parameters: Option<&'static str>,
 }
 
 impl EngineSpec {
@@ -79,6 +81,7 @@ pub static POSTGRESQL: EngineSpec = EngineSpec {
     engine: "pg",
     product: "PostgreSQL",
     settings: settings::POSTGRES,
+    parameters: None,
 };
 
 pub static MYSQL: EngineSpec = EngineSpec {
@@ -87,6 +90,7 @@ pub static MYSQL: EngineSpec = EngineSpec {
     engine: "mysql",
     product: "MySQL",
     settings: settings::MYSQL,
+    parameters: None,
 };
 
 pub static REDIS: EngineSpec = EngineSpec {
@@ -95,6 +99,7 @@ pub static REDIS: EngineSpec = EngineSpec {
     engine: "redis",
     product: "Caching (Redis)",
     settings: settings::REDIS,
+    parameters: None,
 };
 
 pub static VALKEY: EngineSpec = EngineSpec {
@@ -103,6 +108,7 @@ pub static VALKEY: EngineSpec = EngineSpec {
     engine: "valkey",
     product: "Valkey",
     settings: settings::VALKEY,
+    parameters: None,
 };
 
 pub static KAFKA: EngineSpec = EngineSpec {
@@ -111,6 +117,7 @@ pub static KAFKA: EngineSpec = EngineSpec {
     engine: "kafka",
     product: "Kafka",
     settings: settings::KAFKA,
+    parameters: None,
 };
 
 pub static MONGODB: EngineSpec = EngineSpec {
@@ -119,6 +126,7 @@ pub static MONGODB: EngineSpec = EngineSpec {
     engine: "mongodb",
     product: "MongoDB",
     settings: settings::MONGODB,
+    parameters: None,
 };
 
 pub static OPENSEARCH: EngineSpec = EngineSpec {
@@ -127,6 +135,7 @@ pub static OPENSEARCH: EngineSpec = EngineSpec {
     engine: "opensearch",
     product: "OpenSearch",
     settings: settings::OPENSEARCH,
+    parameters: None,
 };
 
 /// The contract serves `advanced_pg` clusters the PostgreSQL schema.
@@ -136,6 +145,7 @@ pub static ADVANCED_POSTGRESQL: EngineSpec = EngineSpec {
     engine: "advanced_pg",
     product: "PostgreSQL Advanced Edition",
     settings: settings::POSTGRES,
+    parameters: Some("pg_parameters"),
 };
 
 /// The contract serves `advanced_mysql` clusters the MySQL schema.
@@ -145,6 +155,7 @@ pub static ADVANCED_MYSQL: EngineSpec = EngineSpec {
     engine: "advanced_mysql",
     product: "MySQL Advanced Edition",
     settings: settings::MYSQL,
+    parameters: Some("mysql_parameters"),
 };
 
 /// Every engine configuration resource.

@@ -469,3 +469,59 @@ fn a_digitalocean_state_moves_with_its_settings() {
     let moved = moved_from_digitalocean(&mut diags, &table::KAFKA, &kafka).unwrap();
     assert_eq!(moved.settings["log_retention_bytes"], n(9_000_000_000));
 }
+
+#[test]
+fn digitaloceans_parameter_maps_are_typed_checked_and_sent() {
+    let spec = &table::ADVANCED_POSTGRESQL;
+    let parameters = |pairs: &[(&str, &str)]| -> Value<Parameters> {
+        Value::Value(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::Value(v.to_string())))
+                .collect(),
+        )
+    };
+    let mut config = pg_config(&[]);
+    config.parameters_name = spec.parameters;
+    config.parameters = parameters(&[("work_mem", "32"), ("jit", "off"), ("timezone", "UTC")]);
+    assert!(errors(spec, &config).is_empty());
+    assert_eq!(
+        Json::Object(parameter_changes(spec, &config.parameters, None)),
+        json!({"work_mem": 32, "jit": false, "timezone": "UTC"})
+    );
+    let prior = parameters(&[("work_mem", "32.0"), ("jit", "off"), ("timezone", "UTC")]);
+    assert!(parameter_changes(spec, &config.parameters, Some(&prior)).is_empty());
+
+    config.parameters = parameters(&[("work_mem", "4096"), ("bogus", "1"), ("jit", "maybe")]);
+    let found: Vec<String> = errors(spec, &config).into_iter().map(|e| e.2).collect();
+    assert_eq!(
+        found,
+        [
+            "pg_parameters[\"bogus\"]",
+            "pg_parameters[\"jit\"]",
+            "pg_parameters[\"work_mem\"]"
+        ]
+    );
+    let mut both = pg_config(&[("work_mem", n(8))]);
+    both.parameters = parameters(&[("work_mem", "8")]);
+    assert!(errors(spec, &both)[0].1.contains("also written"));
+
+    let remote = json!({"work_mem": 32, "jit": true});
+    let read = parameters_from_api(
+        spec,
+        remote.as_object().unwrap(),
+        &parameters(&[("work_mem", "32"), ("jit", "off"), ("timezone", "UTC")]),
+    );
+    assert_eq!(
+        read,
+        parameters(&[("work_mem", "32"), ("jit", "true"), ("timezone", "UTC")])
+    );
+    assert!(config_schema(spec)
+        .block
+        .attributes
+        .contains_key("pg_parameters"));
+    assert!(!config_schema(&table::POSTGRESQL)
+        .block
+        .attributes
+        .contains_key("pg_parameters"));
+}
