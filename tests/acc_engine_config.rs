@@ -626,3 +626,33 @@ fn digitaloceans_parameter_maps_work_on_the_advanced_editions() {
     ));
     tf.plan_expect_error().assert_mentions("from 1 to 1024");
 }
+
+#[test]
+fn a_cluster_and_its_configuration_in_one_apply() {
+    let mock = start_mock();
+    let tf = Terraform::new(&mock);
+    // cluster_id and a setting are unknown at plan time: nothing is checked until they are
+    // known, and the configuration waits for the cluster.
+    let cluster = support::cluster::ClusterHcl::new("acc-config-new", "pg")
+        .set_str("version", "16")
+        .render();
+    let config = format!(
+        "{cluster}\nresource \"dbaas_database_postgresql_config\" \"x\" {{\n  cluster_id = dbaas_database_cluster.x.id\n  work_mem   = length(dbaas_database_cluster.x.id) > 0 ? 16 : 0\n  jit        = false\n}}\n"
+    );
+    tf.write_config(&config);
+    let plan = tf.plan();
+    assert_eq!(
+        plan.actions("dbaas_database_postgresql_config.x"),
+        ["create"]
+    );
+    assert!(plan.is_unknown("dbaas_database_postgresql_config.x", "work_mem"));
+    assert!(plan.is_unknown("dbaas_database_postgresql_config.x", "deadlock_timeout"));
+    tf.apply();
+    tf.assert_plan_empty();
+    let state = tf.show_state();
+    let values = state_values(&state, "dbaas_database_postgresql_config.x");
+    let cluster_id = values["cluster_id"].as_str().unwrap().to_string();
+    assert_eq!(api_config(&mock, &cluster_id)["work_mem"], json!(16));
+    assert_eq!(values["jit"], json!(false));
+    tf.destroy();
+}
