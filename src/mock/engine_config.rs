@@ -338,4 +338,72 @@ mod tests {
         assert!(check(Engine::Redis, "redis_timeout", json!(0)).is_ok());
         assert!(check(Engine::Kafka, "log_cleaner_min_cleanable_ratio", json!(0.1)).is_err());
     }
+
+    #[test]
+    fn every_engine_reports_defaults_its_own_schema_accepts() {
+        for engine in Engine::ALL {
+            let mut cluster = super::super::store::sample_cluster("c1");
+            cluster.engine = engine;
+            let config = effective(&cluster);
+            assert!(!config.is_empty(), "{engine:?} reports no settings");
+            let properties = &schema(engine).properties;
+            for (key, value) in &config {
+                let property = properties
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{engine:?} reports {key}, not in its schema"));
+                property
+                    .check(value, &format!("config.{key}"))
+                    .unwrap_or_else(|e| panic!("{engine:?}: {}", e.message));
+            }
+        }
+    }
+
+    #[test]
+    fn advanced_editions_are_served_their_engines_schemas() {
+        assert!(std::ptr::eq(schema(Engine::AdvancedPg), schema(Engine::Pg)));
+        assert!(std::ptr::eq(
+            schema(Engine::AdvancedMysql),
+            schema(Engine::Mysql)
+        ));
+        assert!(check(Engine::AdvancedPg, "work_mem", json!(8)).is_ok());
+        // The advanced editions take the contract's typed settings, not a parameter map.
+        assert!(!schema(Engine::AdvancedPg)
+            .properties
+            .contains_key("pg_parameters"));
+    }
+
+    #[test]
+    fn nested_settings_and_nullable_ones_are_checked_key_by_key() {
+        let err = check(
+            Engine::Pg,
+            "pgbouncer",
+            json!({"autodb_pool_mode": "pooled"}),
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("config.pgbouncer.autodb_pool_mode"),
+            "{}",
+            err.message
+        );
+        assert!(check(Engine::Pg, "jit", json!(null)).is_err());
+        assert!(check(
+            Engine::Opensearch,
+            "reindex_remote_whitelist",
+            json!(["a:1"])
+        )
+        .is_ok());
+        assert!(check(Engine::Opensearch, "reindex_remote_whitelist", json!("a:1")).is_err());
+        assert!(check(
+            Engine::Valkey,
+            "valkey_maxmemory_policy",
+            json!("allkeys-lru")
+        )
+        .is_err());
+        assert!(check(
+            Engine::Redis,
+            "redis_maxmemory_policy",
+            json!("allkeys-lru")
+        )
+        .is_ok());
+    }
 }
