@@ -7,7 +7,7 @@ mod support;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use support::cluster::{str_attr, ClusterHcl, MYSQL_VERSION, PG_NEWER, REDIS_VERSION};
+use support::cluster::{str_attr, ClusterHcl, MYSQL_VERSION, PG_NEWER};
 use support::terraform::{state_resource, state_resource_count, state_values, TEST_PROVIDER_BLOCK};
 use support::text::hcl_string;
 use support::{Mock, Terraform};
@@ -552,8 +552,9 @@ fn bad_inputs_fail_at_plan_naming_the_attribute() {
 fn a_cache_cluster_has_no_users() {
     let mock = Mock::start(&[]);
     let tf = Terraform::new(&mock);
-    let redis = ClusterHcl::new("acc-user-redis", "redis")
-        .set_str("version", REDIS_VERSION)
+    // Valkey: new Caching (`redis`) clusters are refused since 2025-04-30.
+    let redis = ClusterHcl::new("acc-user-valkey", "valkey")
+        .set_str("version", "8")
         .render();
     let state = tf.step(&redis);
     let cluster_id = str_attr(state_values(&state, CLUSTER), "id").to_string();

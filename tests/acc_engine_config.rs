@@ -6,6 +6,9 @@
 
 mod support;
 
+use std::fs;
+use std::path::Path;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -254,25 +257,79 @@ fn config_patches(mock: &Mock) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn every_engine_create_update_drift_import_destroy() {
-    let mock = start_mock();
-    let tf = Terraform::new(&mock);
-    let cases = cases();
+/// An emulator holding one cluster per case. The contract refuses new Caching (`redis`)
+/// clusters since 2025-04-30, so a Caching case's cluster is made the way one from before that
+/// date exists: created as Valkey, then turned into Caching in the emulator's state file
+/// between two runs (the emulator keeps serving such clusters).
+fn mock_with_clusters(cases: &[Case], state_dir: &Path) -> (Mock, Vec<String>) {
+    let state_file = state_dir.join("state.json");
+    let state_arg = state_file.to_str().expect("UTF-8 path").to_string();
+    let args = [
+        "--provision-delay-ms",
+        "0",
+        "--state-file",
+        state_arg.as_str(),
+    ];
+    let mock = Mock::start(&args);
     let clusters: Vec<String> = cases
         .iter()
         .enumerate()
         .map(|(i, case)| {
+            let (engine, version) = match case.engine {
+                "redis" => ("valkey", "8"),
+                other => (other, case.version),
+            };
             create_cluster(
                 &mock,
                 &format!("acc-config-{i}"),
-                case.engine,
-                case.version,
+                engine,
+                version,
                 case.size,
                 case.nodes,
             )
         })
         .collect();
+    drop(mock);
+    let caching: Vec<&String> = cases
+        .iter()
+        .zip(&clusters)
+        .filter(|(case, _)| case.engine == "redis")
+        .map(|(_, id)| id)
+        .collect();
+    let text = fs::read_to_string(&state_file).expect("the state file");
+    let mut rewritten = String::new();
+    for document in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
+        let mut document = document.expect("the state file is JSON documents");
+        if let Some(records) = document["clusters"].as_array_mut() {
+            for record in records {
+                if caching.iter().any(|id| record["id"] == json!(id)) {
+                    record["engine"] = json!("redis");
+                    record["version"] = json!("7");
+                    record["config"] = json!({});
+                }
+            }
+        }
+        rewritten.push_str(&document.to_string());
+        rewritten.push('\n');
+    }
+    fs::write(&state_file, rewritten).expect("rewrite the state file");
+    let mock = Mock::start(&args);
+    for id in caching {
+        let (_, shown) = mock.v2(Method::GET, &format!("/v2/databases/{id}"), None);
+        assert_eq!(
+            shown["database"]["engine"], "redis",
+            "a Caching cluster from before"
+        );
+    }
+    (mock, clusters)
+}
+
+#[test]
+fn every_engine_create_update_drift_import_destroy() {
+    let cases = cases();
+    let state_dir = tempfile::tempdir().expect("a directory for the state file");
+    let (mock, clusters) = mock_with_clusters(&cases, state_dir.path());
+    let tf = Terraform::new(&mock);
     let config = |second: bool| -> String {
         cases
             .iter()

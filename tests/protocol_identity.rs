@@ -20,13 +20,40 @@ const CLUSTER: &str = "dbaas_database_cluster";
 const POOL: &str = "dbaas_database_connection_pool";
 const FIREWALL: &str = "dbaas_database_firewall";
 const TOPIC: &str = "dbaas_database_kafka_topic";
+const USER: &str = "dbaas_database_user";
+const DB: &str = "dbaas_database_db";
+const UNCLOUD: &str = "dbaas_uncloud_database";
+/// The engine configuration resources, each identified by its cluster.
+const CONFIGS: [&str; 9] = [
+    "dbaas_database_postgresql_config",
+    "dbaas_database_mysql_config",
+    "dbaas_database_redis_config",
+    "dbaas_database_valkey_config",
+    "dbaas_database_kafka_config",
+    "dbaas_database_mongodb_config",
+    "dbaas_database_opensearch_config",
+    "dbaas_database_advanced_postgresql_config",
+    "dbaas_database_advanced_mysql_config",
+];
 
 /// What identifies each resource, in import-ID order.
-const IDENTITIES: [(&str, &[&str]); 4] = [
+const IDENTITIES: [(&str, &[&str]); 16] = [
     (CLUSTER, &["id"]),
     (POOL, &["cluster_id", "name"]),
     (FIREWALL, &["cluster_id"]),
     (TOPIC, &["cluster_id", "name"]),
+    (USER, &["cluster_id", "name"]),
+    (DB, &["cluster_id", "name"]),
+    (UNCLOUD, &["id"]),
+    (CONFIGS[0], &["cluster_id"]),
+    (CONFIGS[1], &["cluster_id"]),
+    (CONFIGS[2], &["cluster_id"]),
+    (CONFIGS[3], &["cluster_id"]),
+    (CONFIGS[4], &["cluster_id"]),
+    (CONFIGS[5], &["cluster_id"]),
+    (CONFIGS[6], &["cluster_id"]),
+    (CONFIGS[7], &["cluster_id"]),
+    (CONFIGS[8], &["cluster_id"]),
 ];
 
 fn identity_names(type_name: &str) -> &'static [&'static str] {
@@ -257,7 +284,8 @@ async fn every_resource_has_an_identity_schema_of_required_strings() {
         .iter()
         .map(|(name, schema)| (name.as_str(), schema))
         .collect();
-    let mut expected = vec![CLUSTER, POOL, FIREWALL, TOPIC];
+    let mut expected = vec![CLUSTER, POOL, FIREWALL, TOPIC, USER, DB, UNCLOUD];
+    expected.extend(CONFIGS);
     expected.sort_unstable();
     assert_eq!(
         served.keys().copied().collect::<Vec<_>>(),

@@ -249,7 +249,7 @@ async fn other_sources_are_refused_with_what_can_move() {
     let unknown = refused(
         &mut session,
         request(
-            "digitalocean_database_user",
+            "digitalocean_droplet",
             0,
             firewall(),
             "dbaas_database_firewall",

@@ -18,17 +18,35 @@ use protocol_support::{
     Plugin, Schemas,
 };
 
-const RESOURCES: [&str; 4] = [
+const RESOURCES: [&str; 16] = [
     "dbaas_database_cluster",
     "dbaas_database_connection_pool",
+    "dbaas_database_db",
     "dbaas_database_firewall",
     "dbaas_database_kafka_topic",
+    "dbaas_database_user",
+    "dbaas_uncloud_database",
+    "dbaas_database_postgresql_config",
+    "dbaas_database_mysql_config",
+    "dbaas_database_redis_config",
+    "dbaas_database_valkey_config",
+    "dbaas_database_kafka_config",
+    "dbaas_database_mongodb_config",
+    "dbaas_database_opensearch_config",
+    "dbaas_database_advanced_postgresql_config",
+    "dbaas_database_advanced_mysql_config",
 ];
-const EPHEMERAL_RESOURCES: [&str; 1] = ["dbaas_database_credentials"];
-const DATA_SOURCES: [&str; 3] = [
+const EPHEMERAL_RESOURCES: [&str; 2] = [
+    "dbaas_database_credentials",
+    "dbaas_uncloud_database_credentials",
+];
+const DATA_SOURCES: [&str; 6] = [
     "dbaas_database_ca",
     "dbaas_database_cluster",
+    "dbaas_database_connection_pool",
     "dbaas_database_options",
+    "dbaas_database_user",
+    "dbaas_uncloud_database",
 ];
 
 fn names<'a>(keys: impl IntoIterator<Item = &'a String>) -> BTreeSet<String> {

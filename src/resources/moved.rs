@@ -25,7 +25,7 @@ pub const DIGITALOCEAN_PROVIDERS: [&str; 2] = [
 pub const DIGITALOCEAN_SCHEMA_VERSION: i64 = 0;
 
 /// DigitalOcean's database resources and where each moves to in this provider.
-pub const COUNTERPARTS: [(&str, &str); 4] = [
+pub const COUNTERPARTS: [(&str, &str); 15] = [
     ("digitalocean_database_cluster", "dbaas_database_cluster"),
     (
         "digitalocean_database_connection_pool",
@@ -36,6 +36,44 @@ pub const COUNTERPARTS: [(&str, &str); 4] = [
         "dbaas_database_kafka_topic",
     ),
     ("digitalocean_database_firewall", "dbaas_database_firewall"),
+    ("digitalocean_database_user", "dbaas_database_user"),
+    ("digitalocean_database_db", "dbaas_database_db"),
+    (
+        "digitalocean_database_postgresql_config",
+        "dbaas_database_postgresql_config",
+    ),
+    (
+        "digitalocean_database_mysql_config",
+        "dbaas_database_mysql_config",
+    ),
+    (
+        "digitalocean_database_redis_config",
+        "dbaas_database_redis_config",
+    ),
+    (
+        "digitalocean_database_valkey_config",
+        "dbaas_database_valkey_config",
+    ),
+    (
+        "digitalocean_database_kafka_config",
+        "dbaas_database_kafka_config",
+    ),
+    (
+        "digitalocean_database_mongodb_config",
+        "dbaas_database_mongodb_config",
+    ),
+    (
+        "digitalocean_database_opensearch_config",
+        "dbaas_database_opensearch_config",
+    ),
+    (
+        "digitalocean_database_advanced_postgresql_config",
+        "dbaas_database_advanced_postgresql_config",
+    ),
+    (
+        "digitalocean_database_advanced_mysql_config",
+        "dbaas_database_advanced_mysql_config",
+    ),
 ];
 
 /// One DigitalOcean resource's stored attributes.
