@@ -1966,7 +1966,7 @@ impl ManagedResource for DatabaseClusterResource {
         if let Err(error) = api
             .client
             .clusters()
-            .wait(&id, conditions::gone(), &api.poll, deadline, &ctx.cancel)
+            .wait_gone(&id, &api.poll, deadline, &ctx.cancel)
             .await
         {
             diags.wait_err(
