@@ -18,6 +18,11 @@
 #   TERRAFORM_BIN     Terraform CLI to drive (default: terraform on PATH, else Terraform 1.0.3
 #                     downloaded into .tools/).
 #   CARGO_TARGET_DIR  honoured as by cargo; the report goes to $CARGO_TARGET_DIR/bench/.
+#   DIGITALOCEAN_PROVIDER_BIN
+#                     DigitalOcean's provider binary (terraform-provider-digitalocean, built
+#                     by you); when set, every scenario also runs with it on the same emulator,
+#                     the report gets a side-by-side table and the chart goes to
+#                     benchmarks/comparison.svg (same as `--digitalocean PATH --chart FILE`).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -37,6 +42,13 @@ case "$TARGET_DIR" in
     *) TARGET_DIR="$REPO_ROOT/$TARGET_DIR" ;;
 esac
 
+compare=()
+if [ -n "${DIGITALOCEAN_PROVIDER_BIN:-}" ]; then
+    [ -x "$DIGITALOCEAN_PROVIDER_BIN" ] \
+        || die "DIGITALOCEAN_PROVIDER_BIN=$DIGITALOCEAN_PROVIDER_BIN is not an executable"
+    compare=(--digitalocean "$DIGITALOCEAN_PROVIDER_BIN" --chart "$REPO_ROOT/benchmarks/comparison.svg")
+fi
+
 log "running dbaas-bench"
 exec "$TARGET_DIR/release/dbaas-bench" --terraform "$TERRAFORM_BIN" \
-    --out "$TARGET_DIR/bench/results.md" "$@"
+    --out "$TARGET_DIR/bench/results.md" "${compare[@]}" "$@"

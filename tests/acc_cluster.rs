@@ -129,38 +129,98 @@ fn tags_change_in_place_and_ignore_case() {
     assert!(stored_tags(&mock, &id).is_empty(), "tags were not removed");
 }
 
+/// A `maintenance_window` block.
+fn window(day: &str, hour: &str) -> String {
+    format!("maintenance_window {{\n day = \"{day}\"\n hour = \"{hour}\"\n}}")
+}
+
 #[test]
 fn maintenance_window_changes_in_place_and_normalises() {
     let mock = Mock::start(&[]);
     let tf = Terraform::new(&mock);
+    let base = ClusterHcl::new("acc-maintenance", "pg");
     // The API answers "monday" and "02:00:00"; the configured spelling must not be a diff.
-    let config = ClusterHcl::new("acc-maintenance", "pg").set(
-        "maintenance_window",
-        r#"{ day = "MONDAY", hour = "02:00" }"#,
-    );
+    let config = base.clone().block(&window("MONDAY", "02:00"));
     let id = create(&tf, &config);
-    let window = &stored_cluster(&mock, &id)["maintenance_window"];
-    assert_eq!(window["day"], "monday");
-    assert_eq!(window["hour"], "02:00:00");
+    let window_of = |mock: &Mock| stored_cluster(mock, &id)["maintenance_window"].clone();
+    assert_eq!(window_of(&mock)["day"], "monday");
+    assert_eq!(window_of(&mock)["hour"], "02:00:00");
+    let state = tf.show_state();
+    let in_state = &state_values(&state, ADDRESS)["maintenance_window"];
+    assert_eq!(in_state, &json!([{"day": "MONDAY", "hour": "02:00"}]));
 
     respell(
         &mock,
         &tf,
-        &config.clone().set(
-            "maintenance_window",
-            r#"{ day = "monday", hour = "02:00:00" }"#,
-        ),
+        &base.clone().block(&window("monday", "02:00:00")),
         &id,
     );
 
-    let config = config.set(
-        "maintenance_window",
-        r#"{ day = "tuesday", hour = "03:30" }"#,
+    update_in_place(&tf, &base.clone().block(&window("tuesday", "03:30")), &id);
+    assert_eq!(window_of(&mock)["day"], "tuesday");
+    assert_eq!(window_of(&mock)["hour"], "03:30:00");
+
+    // A window changed outside Terraform is drift, repaired in place.
+    let (status, _) = mock.v2(
+        reqwest::Method::PUT,
+        &format!("/v2/databases/{id}/maintenance"),
+        Some(json!({"day": "friday", "hour": "05:00"})),
     );
-    update_in_place(&tf, &config, &id);
-    let window = &stored_cluster(&mock, &id)["maintenance_window"];
-    assert_eq!(window["day"], "tuesday");
-    assert_eq!(window["hour"], "03:30:00");
+    assert!(status.is_success(), "PUT maintenance answered {status}");
+    update_in_place(&tf, &base.clone().block(&window("tuesday", "03:30")), &id);
+    assert_eq!(window_of(&mock)["day"], "tuesday");
+
+    // Without the block the API keeps its window and the provider stops tracking it: the
+    // plan only drops the block from state, and nothing is sent.
+    mock.clear_requests();
+    let state = update_in_place(&tf, &base, &id);
+    assert_eq!(
+        state_values(&state, ADDRESS)["maintenance_window"],
+        json!([])
+    );
+    let mutations = mutating_requests(&mock);
+    assert!(
+        mutations.is_empty(),
+        "dropping the block reached the API: {mutations:?}"
+    );
+    assert_eq!(window_of(&mock)["day"], "tuesday");
+}
+
+#[test]
+fn a_cluster_without_the_block_keeps_the_apis_window_without_a_diff() {
+    let mock = Mock::start(&[]);
+    let tf = Terraform::new(&mock);
+    let config = ClusterHcl::new("acc-no-window", "pg");
+    let id = create(&tf, &config);
+    let state = tf.show_state();
+    assert_eq!(
+        state_values(&state, ADDRESS)["maintenance_window"],
+        json!([])
+    );
+    let api_window = stored_cluster(&mock, &id)["maintenance_window"].clone();
+    assert!(
+        api_window["day"].is_string(),
+        "the API has no window: {api_window}"
+    );
+    // A window changed outside Terraform is not drift when the configuration leaves it out.
+    let (status, _) = mock.v2(
+        reqwest::Method::PUT,
+        &format!("/v2/databases/{id}/maintenance"),
+        Some(json!({"day": "saturday", "hour": "04:00"})),
+    );
+    assert!(status.is_success(), "PUT maintenance answered {status}");
+    tf.assert_plan_empty();
+
+    // Adding the block sets it in place.
+    let state = update_in_place(&tf, &config.block(&window("wednesday", "01:00:00")), &id);
+    assert_eq!(
+        state_values(&state, ADDRESS)["maintenance_window"],
+        json!([{"day": "wednesday", "hour": "01:00:00"}])
+    );
+    assert_eq!(
+        stored_cluster(&mock, &id)["maintenance_window"]["day"],
+        "wednesday"
+    );
 }
 
 #[test]
@@ -342,19 +402,20 @@ fn invalid_attributes_are_plan_errors() {
         ),
         (
             "unknown weekday",
-            pg.clone().set(
-                "maintenance_window",
-                r#"{ day = "funday", hour = "02:00" }"#,
-            ),
+            pg.clone().block(&window("funday", "02:00")),
             "maintenance_window",
         ),
         (
             "hour out of range",
-            pg.clone().set(
-                "maintenance_window",
-                r#"{ day = "monday", hour = "25:00" }"#,
-            ),
+            pg.clone().block(&window("monday", "25:00")),
             "hour",
+        ),
+        (
+            "two windows",
+            pg.clone()
+                .block(&window("monday", "02:00"))
+                .block(&window("friday", "02:00")),
+            "maintenance_window",
         ),
         (
             "eviction_policy on pg",

@@ -232,9 +232,11 @@ data "dbaas_database_options" "nothing" {
 fn a_cluster_is_found_by_name_with_its_ca() {
     let mock = Mock::start(&[]);
     let tf = Terraform::new(&mock);
+    // The data source always shows the window; the resource only when it manages it.
     let cluster = ClusterHcl::new("acc-ds-pg", "pg")
         .set_str("version", PG_NEWER)
         .set("tags", r#"["acceptance"]"#)
+        .block("maintenance_window {\n day = \"thursday\"\n hour = \"04:00\"\n}")
         .render();
     let state = tf.step(&cluster);
     let resource = state_values(&state, CLUSTER).clone();
@@ -280,6 +282,11 @@ data "dbaas_database_ca" "x" {
         );
     }
     assert!(!str_attr(found, "password").is_empty());
+    assert_eq!(
+        found["maintenance_window"],
+        json!([{"day": "thursday", "hour": "04:00"}]),
+        "a list of one, as in DigitalOcean's data source"
+    );
 
     let ca = state_values(&state, "data.dbaas_database_ca.x");
     assert_eq!(str_attr(ca, "id"), cluster_id);

@@ -122,7 +122,11 @@ resource "dbaas_database_cluster" "pg" {
   region             = "nyc1"
   node_count         = 1
   tags               = ["production"]
-  maintenance_window = { day = "sunday", hour = "02:00:00" }
+
+  maintenance_window {
+    day  = "sunday"
+    hour = "02:00:00"
+  }
 }
 
 resource "dbaas_database_cluster" "kafka" {

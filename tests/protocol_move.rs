@@ -139,9 +139,12 @@ async fn the_four_types_move_on_an_unconfigured_provider() {
         10240,
         "a number again"
     );
-    let window = cluster.state.attribute("maintenance_window").unwrap();
-    assert_eq!(text(window, "day"), "sunday");
-    assert_eq!(text(window, "hour"), "02:00:00");
+    let Some(Dynamic::List(windows)) = cluster.state.attribute("maintenance_window") else {
+        panic!("maintenance_window is not a block list");
+    };
+    assert_eq!(windows.len(), 1, "DigitalOcean's block becomes the block");
+    assert_eq!(text(&windows[0], "day"), "sunday");
+    assert_eq!(text(&windows[0], "hour"), "02:00:00");
     assert_eq!(text(&cluster.identity, "id"), PG);
 
     let kafka = moved(
@@ -155,12 +158,9 @@ async fn the_four_types_move_on_an_unconfigured_provider() {
     )
     .await;
     assert_eq!(int(&kafka.state, "node_count"), 3);
-    assert!(
-        kafka
-            .state
-            .attribute("maintenance_window")
-            .unwrap()
-            .is_null(),
+    assert_eq!(
+        kafka.state.attribute("maintenance_window"),
+        Some(&Dynamic::List(Vec::new())),
         "an empty block list is no window"
     );
     assert!(

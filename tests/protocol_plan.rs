@@ -193,7 +193,10 @@ fn cluster_state(session: &Session) -> Dynamic {
             ("project_id", string("5b6d1f4a-3c2e-4e1b-8a7f-9d0c1b2a3e4f")),
             (
                 "maintenance_window",
-                object([("day", string("tuesday")), ("hour", string("02:00:00"))]),
+                Dynamic::List(vec![object([
+                    ("day", string("tuesday")),
+                    ("hour", string("02:00:00")),
+                ])]),
             ),
             ("storage_size_mib", number(20480)),
             (

@@ -57,7 +57,7 @@ resource "dbaas_database_cluster" "app" {
   node_count = 1
   tags       = ["quickstart", "env:demo"]
 
-  maintenance_window = {
+  maintenance_window {
     day  = "sunday"
     hour = "02:00"
   }

@@ -19,7 +19,7 @@ use crate::map;
 use crate::plugin::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
 };
-use crate::plugin::value::Value;
+use crate::plugin::value::{self, Value};
 use crate::plugin::{AttributePath, Diagnostics};
 use crate::resources::database_cluster::{
     cluster_schema, fetch, state_from_api, ClusterModel, MaintenanceWindowValue,
@@ -48,6 +48,8 @@ pub struct ClusterDataModel {
     pub tags: Value<BTreeSet<Value<String>>>,
     pub private_network_uuid: Value<String>,
     pub project_id: Value<String>,
+    /// A list of one, as in DigitalOcean's data source (where it is a block in the resource).
+    #[serde(with = "value::serde_as_vec")]
     pub maintenance_window: Value<MaintenanceWindowValue>,
     pub eviction_policy: Value<String>,
     pub sql_mode: Value<String>,
@@ -219,7 +221,6 @@ fn read_descriptions() -> BTreeMap<&'static str, &'static str> {
         ("tags", "The cluster's tags (an empty set when it has none)."),
         ("private_network_uuid", "The UUID of the VPC the cluster is in."),
         ("project_id", "The UUID of the project the cluster belongs to."),
-        ("maintenance_window", "When the weekly maintenance happens: `day` (`monday`…`sunday`) and `hour` (`HH:MM` or `HH:MM:SS`, UTC)."),
         ("eviction_policy", "Redis/Valkey only: what happens when memory is full. Null for other engines."),
         ("sql_mode", "MySQL only: the comma-separated SQL modes. Null for other engines."),
         ("storage_size_mib", "Disk size in MiB."),
@@ -251,6 +252,18 @@ pub fn cluster_data_schema() -> Schema {
             AttributeType::String,
             "The name of the cluster to read. Exactly one cluster must have it (names are \
              case-sensitive); otherwise the read fails and lists the clusters that exist.",
+        ),
+    );
+    attributes.insert(
+        "maintenance_window".to_string(),
+        computed(
+            AttributeType::List(Box::new(AttributeType::Object(map! {
+                "day" => AttributeType::String,
+                "hour" => AttributeType::String,
+            }))),
+            "When the weekly maintenance happens, as a list of one (the shape of DigitalOcean's \
+             data source): `day` (`monday`…`sunday`) and `hour` (UTC, `HH:MM`, with seconds \
+             when they are not zero).",
         ),
     );
     attributes.insert(
@@ -327,8 +340,16 @@ impl DataSource for DatabaseClusterDataSource {
                 return None;
             }
         };
-        match fetch(&api.client, &id).await {
-            Ok(Some(view)) => Some(state_from_api(&view, &ClusterModel::default()).into()),
+        match fetch(&api.client, &id, true).await {
+            // An unknown window in the reference asks for the API's; an import-like empty
+            // reference would leave it out, as the resource does when it does not manage it.
+            Ok(Some(view)) => {
+                let reference = ClusterModel {
+                    maintenance_window: Value::Unknown,
+                    ..ClusterModel::default()
+                };
+                Some(state_from_api(&view, &reference).into())
+            }
             Ok(None) => {
                 diags.err(
                     "Database cluster not found",

@@ -39,7 +39,7 @@ use crate::map;
 use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
 use crate::plugin::service::MoveRequest;
 use crate::plugin::value::{self, Value};
-use crate::plugin::{AttributePath, Diagnostics};
+use crate::plugin::{json, AttributePath, Diagnostics, Dynamic};
 
 use super::moved::{self, SourceState};
 use super::schema_util::{computed, optional, optional_computed, required, sensitive};
@@ -106,7 +106,7 @@ fn node_count_range(engine: Option<&str>) -> (i64, i64) {
 // Model
 // ---------------------------------------------------------------------------------------------
 
-/// `maintenance_window` (an object attribute).
+/// The `maintenance_window` block.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaintenanceWindowValue {
     pub day: Value<String>,
@@ -141,6 +141,7 @@ pub struct ClusterModel {
     pub tags: Value<BTreeSet<Value<String>>>,
     pub private_network_uuid: Value<String>,
     pub project_id: Value<String>,
+    #[serde(with = "value::serde_as_vec")]
     pub maintenance_window: Value<MaintenanceWindowValue>,
     pub eviction_policy: Value<String>,
     pub sql_mode: Value<String>,
@@ -285,7 +286,10 @@ pub fn state_from_api(view: &ClusterView, reference: &ClusterModel) -> ClusterMo
         }
     };
 
+    // The API always has a window, but the state holds one only where the reference does
+    // (the configuration manages it); an unknown reference asks for the API's.
     let maintenance_window = match (&cluster.maintenance_window, &reference.maintenance_window) {
+        (_, Value::Null) => Value::Null,
         (Some(api), Value::Value(wanted))
             if text(&wanted.day).is_some_and(|day| same_ignoring_case(day, &api.day))
                 && text(&wanted.hour).is_some_and(|hour| same_hour(hour, &api.hour)) =>
@@ -296,7 +300,10 @@ pub fn state_from_api(view: &ClusterView, reference: &ClusterModel) -> ClusterMo
             day: Value::Value(api.day.to_ascii_lowercase()),
             hour: Value::Value(canonical_hour(&api.hour)),
         }),
-        (None, reference) => settled(reference),
+        (None, reference) => settled(reference).map(|window| MaintenanceWindowValue {
+            day: settled(&window.day),
+            hour: settled(&window.hour),
+        }),
     };
 
     let eviction_policy = if supports_eviction_policy(&engine_name) {
@@ -439,8 +446,12 @@ pub fn state_from_api(view: &ClusterView, reference: &ClusterModel) -> ClusterMo
 // Schema
 // ---------------------------------------------------------------------------------------------
 
+/// The schema version: 2 since `maintenance_window` became a block (version 1 had an object
+/// attribute); [`upgrade_state`] reads version 1.
+pub const SCHEMA_VERSION: i64 = 2;
+
 pub fn cluster_schema() -> Schema {
-    use AttributeType::{Bool, List, Number, Object, Set, String as Str};
+    use AttributeType::{Bool, List, Number, Set, String as Str};
     let attributes = map! {
         "id" => computed(Str, "The cluster's UUID."),
         "urn" => computed(Str, "The cluster's uniform resource name, `do:dbaas:<id>`."),
@@ -471,10 +482,6 @@ pub fn cluster_schema() -> Schema {
         "project_id" => optional_computed(Str,
             "The UUID of the project the cluster belongs to. Defaults to the account's default \
              project. Changing it replaces the cluster."),
-        "maintenance_window" => optional_computed(
-            Object(map! {"day" => Str, "hour" => Str}),
-            "When the weekly maintenance happens: `day` is `monday`…`sunday` (case-insensitive) \
-             and `hour` is `HH:MM` or `HH:MM:SS` in UTC. Defaults to a window the API picks."),
         "eviction_policy" => optional_computed(Str,
             "Redis/Valkey only: what happens when memory is full: `noeviction`, `allkeys_lru`, \
              `allkeys_random`, `volatile_lru`, `volatile_random` or `volatile_ttl`."),
@@ -522,6 +529,22 @@ pub fn cluster_schema() -> Schema {
         ),
         ..Default::default()
     };
+    let maintenance_window = Block {
+        attributes: map! {
+            "day" => required(Str,
+                "The day of the week: `monday`…`sunday` (case-insensitive)."),
+            "hour" => required(Str,
+                "The UTC time of day the window starts, `HH:MM` or `HH:MM:SS` (`02:00` and \
+                 `02:00:00` are the same)."),
+        },
+        description: Description::markdown(
+            "When the weekly maintenance happens. The API always has a window: without this \
+             block it keeps the one it picked (or the one set before) and the provider does not \
+             track it; with it, the window is set in place and drift is repaired. Removing the \
+             block leaves the window as it is and stops tracking it.",
+        ),
+        ..Default::default()
+    };
     let storage_autoscale = Block {
         attributes: map! {
             "enabled" => required(Bool, "Whether storage grows automatically."),
@@ -537,12 +560,13 @@ pub fn cluster_schema() -> Schema {
         ..Default::default()
     };
     Schema {
-        version: 1,
+        version: SCHEMA_VERSION,
         block: Block {
-            version: 1,
+            version: SCHEMA_VERSION,
             attributes,
             blocks: map! {
                 "backup_restore" => NestedBlock::Optional(backup_restore),
+                "maintenance_window" => NestedBlock::Optional(maintenance_window),
                 "storage_autoscale" => NestedBlock::Optional(storage_autoscale),
                 "timeouts" => NestedBlock::Optional(timeouts_block(TIMEOUTS, TIMEOUT_WORDING)),
             },
@@ -592,8 +616,8 @@ pub fn validate_config(diags: &mut Diagnostics, config: &ClusterModel) {
     );
     validate::uuid(diags, at("project_id"), &config.project_id);
     if let Value::Value(window) = &config.maintenance_window {
-        let day_path = at("maintenance_window").attribute("day");
-        validate::one_of(diags, day_path, &window.day, &WEEKDAYS, true);
+        let path = |name: &'static str| at("maintenance_window").index(0).attribute(name);
+        validate::one_of(diags, path("day"), &window.day, &WEEKDAYS, true);
         if let Value::Value(hour) = &window.hour {
             if parse_hour(hour).is_none() {
                 diags.err(
@@ -602,7 +626,7 @@ pub fn validate_config(diags: &mut Diagnostics, config: &ClusterModel) {
                         "`maintenance_window.hour` must be a UTC time of day as HH:MM or \
                          HH:MM:SS, such as \"02:00\"; got {hour:?}."
                     ),
-                    at("maintenance_window").attribute("hour"),
+                    path("hour"),
                 );
             }
         }
@@ -753,9 +777,6 @@ pub fn plan_new(mut planned: ClusterModel) -> ClusterModel {
         if value.is_null() {
             *value = Value::Unknown;
         }
-    }
-    if planned.maintenance_window.is_null() {
-        planned.maintenance_window = Value::Unknown;
     }
     if planned.storage_size_mib.is_null() {
         planned.storage_size_mib = Value::Unknown;
@@ -1260,14 +1281,38 @@ fn describe(cluster: &ClusterModel) -> String {
 }
 
 /// Reads the cluster and the settings behind their own endpoints. `Ok(None)` when it is gone.
-pub async fn fetch(client: &Client, id: &str) -> Result<Option<ClusterView>, ApiError> {
+/// `with_autoscale` says whether to read the storage autoscaling settings (see
+/// [`fetch_settings`]).
+pub async fn fetch(
+    client: &Client,
+    id: &str,
+    with_autoscale: bool,
+) -> Result<Option<ClusterView>, ApiError> {
     let Some(cluster) = client.clusters().get(id).await.found()? else {
         return Ok(None);
     };
-    fetch_settings(client, cluster).await.map(Some)
+    fetch_settings(client, cluster, with_autoscale)
+        .await
+        .map(Some)
 }
 
-async fn fetch_settings(client: &Client, cluster: Cluster) -> Result<ClusterView, ApiError> {
+/// Whether a read of a cluster whose state (or plan) is `reference` reads the autoscaling
+/// settings: only when it has the `storage_autoscale` block. They live behind their own
+/// endpoint, and the cluster object does not carry them, so reading them always would double
+/// the requests of every refresh; like DigitalOcean's provider, a cluster whose configuration
+/// leaves autoscaling alone does not track it (import and the data source still read it).
+fn tracks_autoscale(reference: &ClusterModel) -> bool {
+    !reference.storage_autoscale.is_null()
+}
+
+/// The settings of `cluster` that live behind their own endpoints: the eviction policy and
+/// SQL mode where the engine has them, and the autoscaling settings if `with_autoscale` (else
+/// `autoscale` is `None`, as for an engine without them).
+async fn fetch_settings(
+    client: &Client,
+    cluster: Cluster,
+    with_autoscale: bool,
+) -> Result<ClusterView, ApiError> {
     let clusters = client.clusters();
     let eviction_policy = if supports_eviction_policy(&cluster.engine) {
         Some(clusters.get_eviction_policy(&cluster.id).await?)
@@ -1279,11 +1324,15 @@ async fn fetch_settings(client: &Client, cluster: Cluster) -> Result<ClusterView
     } else {
         None
     };
-    let autoscale = match clusters.get_autoscale(&cluster.id).await {
-        Ok(settings) => Some(settings.storage.unwrap_or_default()),
-        // Engines without storage autoscaling answer with a 4xx; that means "not available".
-        Err(error) if error.kind() == ErrorKind::Invalid => None,
-        Err(error) => return Err(error),
+    let autoscale = if !with_autoscale {
+        None
+    } else {
+        match clusters.get_autoscale(&cluster.id).await {
+            Ok(settings) => Some(settings.storage.unwrap_or_default()),
+            // Engines without storage autoscaling answer with a 4xx; that means "not available".
+            Err(error) if error.kind() == ErrorKind::Invalid => None,
+            Err(error) => return Err(error),
+        }
     };
     Ok(ClusterView {
         cluster,
@@ -1485,7 +1534,7 @@ async fn read_back(
     reference: &ClusterModel,
     fallback: ClusterModel,
 ) -> ClusterModel {
-    match fetch(&api.client, id).await {
+    match fetch(&api.client, id, tracks_autoscale(reference)).await {
         Ok(Some(view)) => state_from_api(&view, reference),
         Ok(None) => {
             diags.root_err(
@@ -1529,7 +1578,11 @@ fn settled_state(state: &ClusterModel) -> ClusterModel {
     state.port = settled(&state.port);
     state.ui_port = settled(&state.ui_port);
     state.storage_size_mib = settled(&state.storage_size_mib);
-    state.maintenance_window = settled(&state.maintenance_window);
+    state.maintenance_window =
+        settled(&state.maintenance_window).map(|window| MaintenanceWindowValue {
+            day: settled(&window.day),
+            hour: settled(&window.hour),
+        });
     state.metrics_endpoints = settled(&state.metrics_endpoints);
     if let Value::Value(block) = &mut state.storage_autoscale {
         block.threshold_percent = settled(&block.threshold_percent);
@@ -1554,6 +1607,10 @@ impl ManagedResource for DatabaseClusterResource {
         &model.timeouts
     }
 
+    fn upgrade_state(&self, diags: &mut Diagnostics, version: i64, raw: &[u8]) -> Option<Dynamic> {
+        upgrade_state(diags, version, raw)
+    }
+
     async fn validate(&self, diags: &mut Diagnostics, config: &ClusterModel) {
         validate_config(diags, config);
     }
@@ -1568,7 +1625,7 @@ impl ManagedResource for DatabaseClusterResource {
         let Some(id) = text(&state.id).map(str::to_string) else {
             return Some(Some(state));
         };
-        match fetch(&api.client, &id).await {
+        match fetch(&api.client, &id, tracks_autoscale(&state)).await {
             Ok(Some(view)) => Some(Some(state_from_api(&view, &state))),
             Ok(None) => {
                 tracing::info!(cluster = %id, "database cluster is gone; removing it from state");
@@ -1741,13 +1798,15 @@ impl ManagedResource for DatabaseClusterResource {
             Ok(online)
         };
         match latest {
-            Ok(cluster) => match fetch_settings(&api.client, cluster).await {
-                Ok(view) => fallback = state_from_api(&view, &planned_state),
-                Err(error) => diags.api_err(
-                    format!("Could not read the settings of database cluster {id}"),
-                    &error,
-                ),
-            },
+            Ok(cluster) => {
+                match fetch_settings(&api.client, cluster, tracks_autoscale(&planned_state)).await {
+                    Ok(view) => fallback = state_from_api(&view, &planned_state),
+                    Err(error) => diags.api_err(
+                        format!("Could not read the settings of database cluster {id}"),
+                        &error,
+                    ),
+                }
+            }
             Err(error) => diags.wait_err(
                 format!("Could not read database cluster {id} back after creating it"),
                 &error,
@@ -1907,7 +1966,7 @@ impl ManagedResource for DatabaseClusterResource {
         if let Err(error) = api
             .client
             .clusters()
-            .wait(&id, conditions::gone(), &api.poll, deadline, &ctx.cancel)
+            .wait_gone(&id, &api.poll, deadline, &ctx.cancel)
             .await
         {
             diags.wait_err(
@@ -1936,7 +1995,7 @@ impl ManagedResource for DatabaseClusterResource {
             }
         };
         let api = ctx.api(diags)?;
-        match fetch(&api.client, &id).await {
+        match fetch(&api.client, &id, true).await {
             Ok(Some(view)) => Some(state_from_api(&view, &ClusterModel::default())),
             Ok(None) => {
                 diags.root_err(
@@ -1963,8 +2022,94 @@ impl ManagedResource for DatabaseClusterResource {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// State upgrade
+// ---------------------------------------------------------------------------------------------
+
+/// A state stored at an older schema version, as the current version's value. Version 1 had
+/// `maintenance_window` as an object attribute (or null) and always stored a window, the
+/// API's or the configuration's; version 2 stores the block only when the configuration has
+/// it. A version 1 window spelled as a window taken from the API is never stored (a day with
+/// capitals, an hour such as `02:00:00`, stored from the API as `02:00`) was the
+/// configuration's and becomes the block, day and hour unchanged, so the plan after the
+/// upgrade is empty. Any other window cannot be told apart from the API's
+/// choice and is left untracked: a configuration without the block plans empty, and one with
+/// it plans to add the block, whose apply sets the window it already has. Everything else is
+/// as it was.
+pub fn upgrade_state(diags: &mut Diagnostics, version: i64, raw: &[u8]) -> Option<Dynamic> {
+    if version != 1 {
+        diags.root_err(
+            "Unsupported state version",
+            format!(
+                "The state of this {} was written with schema version {version}; this version \
+                 of the provider reads versions 1 and {SCHEMA_VERSION}. Use the provider version \
+                 that wrote it, or remove the resource from state and import it again.",
+                DatabaseClusterResource::TYPE_NAME
+            ),
+        );
+        return None;
+    }
+    let unreadable = |diags: &mut Diagnostics, problem: String| {
+        diags.root_err(
+            "Unreadable state",
+            format!(
+                "The stored state of this {} (schema version 1) could not be upgraded: \
+                 {problem}. Remove the resource from state and import it again.",
+                DatabaseClusterResource::TYPE_NAME
+            ),
+        );
+    };
+    let mut state = match serde_json::from_slice::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Object(state)) => state,
+        Ok(_) => {
+            unreadable(diags, "it is not a JSON object".to_string());
+            return None;
+        }
+        Err(error) => {
+            unreadable(diags, error.to_string());
+            return None;
+        }
+    };
+    let blocks = match state.remove("maintenance_window") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Object(window)) => {
+            let spelled = |name: &str| window.get(name).and_then(serde_json::Value::as_str);
+            let configured = match (spelled("day"), spelled("hour")) {
+                (Some(day), Some(hour)) => {
+                    day != day.to_ascii_lowercase() || hour != canonical_hour(hour)
+                }
+                _ => false,
+            };
+            if configured {
+                vec![serde_json::Value::Object(window)]
+            } else {
+                Vec::new()
+            }
+        }
+        Some(other) => {
+            unreadable(
+                diags,
+                format!("`maintenance_window` is {other}, not an object"),
+            );
+            return None;
+        }
+    };
+    state.insert(
+        "maintenance_window".to_string(),
+        serde_json::Value::Array(blocks),
+    );
+    let bytes = serde_json::Value::Object(state).to_string();
+    match json::decode_lenient(bytes.as_bytes(), &cluster_schema().value_type()) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            unreadable(diags, error.to_string());
+            None
+        }
+    }
+}
+
 /// A `digitalocean_database_cluster` (schema version 0) as this resource's state: the same
-/// attributes, with `storage_size_mib` a number again and `maintenance_window` an object.
+/// attributes, with `storage_size_mib` a number again.
 pub fn moved_from_digitalocean(
     diags: &mut Diagnostics,
     source: &SourceState,
@@ -2170,8 +2315,14 @@ mod tests {
         let state = state_from_api(&view(api_cluster()), &ClusterModel::default());
         assert_eq!(state.region, s("nyc1"));
         assert_eq!(state.tags, Value::Value([s("prod")].into_iter().collect()));
+        // The window is tracked only where the configuration has the block.
+        assert_eq!(state.maintenance_window, Value::Null);
+        let asked = ClusterModel {
+            maintenance_window: Value::Unknown,
+            ..ClusterModel::default()
+        };
         assert_eq!(
-            state.maintenance_window,
+            state_from_api(&view(api_cluster()), &asked).maintenance_window,
             Value::Value(MaintenanceWindowValue {
                 day: s("monday"),
                 hour: s("02:00")

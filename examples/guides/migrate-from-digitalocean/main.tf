@@ -1,14 +1,17 @@
-# The resources as they were, with `digitalocean_` renamed to `dbaas_` (and
-# `maintenance_window` written as an object, see the guide).
+# The resources as they were, with `digitalocean_` renamed to `dbaas_`.
 resource "dbaas_database_cluster" "pg" {
-  name               = "app-pg"
-  engine             = "pg"
-  version            = "16"
-  size               = "db-s-1vcpu-1gb"
-  region             = "nyc1"
-  node_count         = 1
-  tags               = ["production"]
-  maintenance_window = { day = "sunday", hour = "02:00:00" }
+  name       = "app-pg"
+  engine     = "pg"
+  version    = "16"
+  size       = "db-s-1vcpu-1gb"
+  region     = "nyc1"
+  node_count = 1
+  tags       = ["production"]
+
+  maintenance_window {
+    day  = "sunday"
+    hour = "02:00:00"
+  }
 }
 
 resource "dbaas_database_connection_pool" "pool" {

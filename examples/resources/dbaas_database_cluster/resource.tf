@@ -8,8 +8,8 @@ resource "dbaas_database_cluster" "main" {
   node_count = 2
   tags       = ["app", "env:production"]
 
-  # An object attribute (note the `=`), not a block.
-  maintenance_window = {
+  # Without this block the API keeps the window it picked, untracked.
+  maintenance_window {
     day  = "sunday"
     hour = "02:00"
   }

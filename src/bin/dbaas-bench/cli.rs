@@ -17,6 +17,11 @@ destroy of N clusters), then writes a Markdown report to --out and prints it.
   --terraform PATH          Terraform CLI (default: $TERRAFORM_BIN, else terraform on PATH)
   --out FILE                where to write the report (default target/bench/results.md)
   --command-limit-secs S    kill a Terraform command that runs longer (default 1800)
+  --digitalocean PATH       also run the same scenarios with DigitalOcean's provider binary
+                            (digitalocean_database_cluster, same emulator, same counts), add a
+                            side-by-side table and write an SVG chart to --chart
+  --chart FILE              where the comparison chart goes (default: comparison.svg next to
+                            --out)
   -h, --help                this text
 
 dbaas-bench persistence --help describes the emulator's state-file benchmark.";
@@ -41,6 +46,8 @@ pub struct Options {
     pub terraform: Option<PathBuf>,
     pub out: PathBuf,
     pub command_limit: Duration,
+    pub digitalocean: Option<PathBuf>,
+    pub chart: Option<PathBuf>,
 }
 
 impl Options {
@@ -54,6 +61,8 @@ impl Options {
             terraform: None,
             out: PathBuf::from("target/bench/results.md"),
             command_limit: Duration::from_secs(1800),
+            digitalocean: None,
+            chart: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -83,6 +92,8 @@ impl Options {
                 "--startup-runs" => options.startup_runs = parse_positive(&flag, &value)?,
                 "--terraform" => options.terraform = Some(PathBuf::from(value)),
                 "--out" => options.out = PathBuf::from(value),
+                "--digitalocean" => options.digitalocean = Some(PathBuf::from(value)),
+                "--chart" => options.chart = Some(PathBuf::from(value)),
                 "--command-limit-secs" => {
                     options.command_limit =
                         Duration::from_secs(parse_positive(&flag, &value)? as u64);
@@ -167,6 +178,22 @@ mod tests {
         assert_eq!(options.counts, [1, 2]);
         assert_eq!(options.startup_runs, 3);
         assert_eq!(options.provision_delay_ms, 0);
+        assert!(options.digitalocean.is_none());
+        let options = Options::parse(
+            [
+                "--digitalocean=/do/terraform-provider-digitalocean",
+                "--chart",
+                "c.svg",
+            ]
+            .map(String::from),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            options.digitalocean,
+            Some(PathBuf::from("/do/terraform-provider-digitalocean"))
+        );
+        assert_eq!(options.chart, Some(PathBuf::from("c.svg")));
         assert!(Options::parse(["--counts", "0"].map(String::from)).is_err());
         assert!(Options::parse(["--bogus"].map(String::from)).is_err());
         assert!(Options::parse(["--help"].map(String::from))

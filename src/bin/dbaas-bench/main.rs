@@ -27,6 +27,7 @@
 //! provider.
 
 mod binary;
+mod chart;
 mod cli;
 mod client_cert;
 mod emulator;
@@ -52,10 +53,12 @@ use crate::emulator::Emulator;
 use crate::machine::Machine;
 use crate::process::WorkDir;
 use crate::report::Report;
-use crate::scenario::TerraformBench;
+use crate::scenario::{Subject, TerraformBench};
 
 /// The release binaries the benchmark drives; they sit next to this one in `target/release`.
 pub const PROVIDER_BINARY: &str = "terraform-provider-dbaas";
+/// What Terraform runs DigitalOcean's provider as, for the comparison (`--digitalocean`).
+pub const DIGITALOCEAN_BINARY: &str = "terraform-provider-digitalocean";
 const MOCK_BINARY: &str = "dbaas-mock";
 
 fn main() -> ExitCode {
@@ -155,6 +158,7 @@ fn run(options: &Options) -> Result<()> {
         emulator.url, options.provision_delay_ms
     ));
     let bench = TerraformBench::prepare(
+        Subject::Dbaas,
         &terraform,
         &provider,
         &emulator,
@@ -162,9 +166,27 @@ fn run(options: &Options) -> Result<()> {
         work.path(),
         options.command_limit,
     )?;
+    let digitalocean = match &options.digitalocean {
+        Some(binary) if !binary.is_file() => bail!("{} is not a file", binary.display()),
+        Some(binary) => Some(TerraformBench::prepare(
+            Subject::DigitalOcean,
+            &terraform,
+            binary,
+            &emulator,
+            &token,
+            work.path(),
+            options.command_limit,
+        )?),
+        None => None,
+    };
+    // Side by side, count by count, on the same emulator (reset before each run).
     let mut phases = Vec::new();
+    let mut compared = Vec::new();
     for &count in &options.counts {
         phases.extend(bench.run_count(count)?);
+        if let Some(digitalocean) = &digitalocean {
+            compared.extend(digitalocean.run_count(count)?);
+        }
     }
     drop(emulator);
 
@@ -175,8 +197,24 @@ fn run(options: &Options) -> Result<()> {
         startup,
         size,
         phases,
+        digitalocean: compared,
     };
     let markdown = report.render();
+    if !report.digitalocean.is_empty() {
+        let chart = options.chart.clone().unwrap_or_else(|| {
+            options
+                .out
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("comparison.svg")
+        });
+        if let Some(dir) = chart.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        fs::write(&chart, chart::render(&report))
+            .with_context(|| format!("cannot write {}", chart.display()))?;
+        log(format!("chart written to {}", chart.display()));
+    }
     if let Some(dir) = options
         .out
         .parent()

@@ -17,6 +17,8 @@ pub struct Report {
     pub startup: Startup,
     pub size: BinarySize,
     pub phases: Vec<PhaseResult>,
+    /// The same scenarios with DigitalOcean's provider, when it was given (else empty).
+    pub digitalocean: Vec<PhaseResult>,
 }
 
 impl Report {
@@ -27,6 +29,7 @@ impl Report {
         self.render_provider(&mut out);
         self.render_phases(&mut out);
         self.render_requests(&mut out);
+        self.render_comparison(&mut out);
         self.render_notes(&mut out);
         out
     }
@@ -195,21 +198,67 @@ impl Report {
         }
     }
 
+    /// This provider next to DigitalOcean's, phase by phase.
+    fn render_comparison(&self, out: &mut String) {
+        if self.digitalocean.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n### Next to DigitalOcean's provider\n");
+        let _ = writeln!(
+            out,
+            "The same scenarios with `digitalocean_database_cluster` and DigitalOcean's \
+             provider (`--digitalocean`), on the same emulator, one after the other for each \
+             count. DigitalOcean's provider polls a new cluster every 15 s and does not wait \
+             for a delete to finish.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| clusters | phase | wall time, this provider | wall time, DigitalOcean | ratio | \
+             requests/cluster, this provider | requests/cluster, DigitalOcean |"
+        );
+        let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|");
+        for ours in &self.phases {
+            let Some(theirs) = self
+                .digitalocean
+                .iter()
+                .find(|r| r.clusters == ours.clusters && r.phase == ours.phase)
+            else {
+                continue;
+            };
+            let per = |r: &PhaseResult| r.requests.total as f64 / r.clusters as f64;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} s | {:.2} s | {:.2}× | {:.2} | {:.2} |",
+                ours.clusters,
+                ours.phase.label(),
+                ours.wall.as_secs_f64(),
+                theirs.wall.as_secs_f64(),
+                ours.wall.as_secs_f64() / theirs.wall.as_secs_f64().max(1e-9),
+                per(ours),
+                per(theirs)
+            );
+        }
+    }
+
     fn render_notes(&self, out: &mut String) {
         let notes: Vec<String> = self
             .phases
             .iter()
+            .chain(&self.digitalocean)
             .flat_map(|result| {
                 let mut notes = Vec::new();
                 if result.plan_not_empty {
                     notes.push(format!(
-                        "{} clusters: the plan after apply was not empty",
+                        "{}, {} clusters: the plan after apply was not empty",
+                        result.subject.label(),
                         result.clusters
                     ));
                 }
                 if result.unreported_processes > 0 {
                     notes.push(format!(
-                        "{} clusters, {}: {} provider process(es) ended without reporting memory",
+                        "{}, {} clusters, {}: {} provider process(es) ended without reporting \
+                         memory",
+                        result.subject.label(),
                         result.clusters,
                         result.phase.label(),
                         result.unreported_processes

@@ -16,7 +16,57 @@ use crate::emulator::Emulator;
 use crate::process::{scrubbed_command, tail, ChildGuard};
 use crate::requests::RequestCounts;
 use crate::wrapper::{WrapperRecords, WRAPPER_REAL_PROVIDER_ENV, WRAPPER_RECORD_DIR_ENV};
-use crate::{log, PROVIDER_BINARY};
+use crate::{log, DIGITALOCEAN_BINARY, PROVIDER_BINARY};
+
+/// Whose provider a run drives: this one, or DigitalOcean's (given its binary) on the same
+/// emulator, with the same clusters in its own resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Dbaas,
+    DigitalOcean,
+}
+
+impl Subject {
+    pub fn label(self) -> &'static str {
+        match self {
+            Subject::Dbaas => "this provider",
+            Subject::DigitalOcean => "DigitalOcean",
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Subject::Dbaas => "dbaas",
+            Subject::DigitalOcean => "digitalocean",
+        }
+    }
+
+    fn address(self) -> &'static str {
+        match self {
+            Subject::Dbaas => "registry.terraform.io/dbaas/dbaas",
+            Subject::DigitalOcean => "registry.terraform.io/digitalocean/digitalocean",
+        }
+    }
+
+    /// The name Terraform looks for in the `dev_overrides` directory.
+    fn binary_name(self) -> &'static str {
+        match self {
+            Subject::Dbaas => PROVIDER_BINARY,
+            Subject::DigitalOcean => DIGITALOCEAN_BINARY,
+        }
+    }
+
+    /// The token and endpoint, through the environment each provider reads.
+    fn api_env(self, token: &str, url: &str) -> [(&'static str, OsString); 2] {
+        match self {
+            Subject::Dbaas => [("DBAAS_TOKEN", token.into()), ("DBAAS_API_URL", url.into())],
+            Subject::DigitalOcean => [
+                ("DIGITALOCEAN_TOKEN", token.into()),
+                ("DIGITALOCEAN_API_URL", url.into()),
+            ],
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -55,6 +105,7 @@ impl Phase {
 }
 
 pub struct PhaseResult {
+    pub subject: Subject,
     pub clusters: usize,
     pub phase: Phase,
     pub wall: Duration,
@@ -69,6 +120,7 @@ pub struct PhaseResult {
 }
 
 pub struct TerraformBench<'a> {
+    subject: Subject,
     terraform: &'a Path,
     emulator: &'a Emulator,
     work: &'a Path,
@@ -77,8 +129,10 @@ pub struct TerraformBench<'a> {
 }
 
 impl<'a> TerraformBench<'a> {
-    /// Writes the CLI configuration that points Terraform at the wrapper copy of this binary.
+    /// Writes the CLI configuration that points Terraform at the wrapper copy of this binary,
+    /// which runs `provider` (this provider's or DigitalOcean's, as `subject` says).
     pub fn prepare(
+        subject: Subject,
         terraform: &'a Path,
         provider: &Path,
         emulator: &'a Emulator,
@@ -86,31 +140,32 @@ impl<'a> TerraformBench<'a> {
         work: &'a Path,
         command_limit: Duration,
     ) -> Result<TerraformBench<'a>> {
-        let overrides = work.join("overrides");
+        let overrides = work.join(format!("overrides-{}", subject.slug()));
         fs::create_dir(&overrides)?;
-        let wrapper = overrides.join(PROVIDER_BINARY);
+        let wrapper = overrides.join(subject.binary_name());
         let this = std::env::current_exe().context("cannot find this program's own path")?;
         fs::copy(&this, &wrapper)
             .with_context(|| format!("cannot copy {} to {}", this.display(), wrapper.display()))?;
-        let cli_config = work.join("cli.tfrc");
+        let cli_config = work.join(format!("cli-{}.tfrc", subject.slug()));
         fs::write(
             &cli_config,
             format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/dbaas/dbaas\" = {}\n  }}\n  direct {{}}\n}}\n",
+                "provider_installation {{\n  dev_overrides {{\n    \"{}\" = {}\n  }}\n  direct {{}}\n}}\n",
+                subject.address(),
                 hcl_string(&overrides.to_string_lossy())
             ),
         )?;
-        let env = vec![
+        let mut env = vec![
             ("TF_CLI_CONFIG_FILE", cli_config.into_os_string()),
             ("TF_IN_AUTOMATION", "1".into()),
             ("TF_INPUT", "0".into()),
             ("CHECKPOINT_DISABLE", "1".into()),
-            // Through the environment rather than -var: the token stays out of process lists.
-            ("DBAAS_TOKEN", token.into()),
-            ("DBAAS_API_URL", emulator.url.clone().into()),
             (WRAPPER_REAL_PROVIDER_ENV, provider.as_os_str().to_owned()),
         ];
+        // Through the environment rather than -var: the token stays out of process lists.
+        env.extend(subject.api_env(token, &emulator.url));
         Ok(TerraformBench {
+            subject,
             terraform,
             emulator,
             work,
@@ -120,17 +175,26 @@ impl<'a> TerraformBench<'a> {
     }
 
     pub fn run_count(&self, clusters: usize) -> Result<Vec<PhaseResult>> {
-        let dir = self.work.join(format!("clusters-{clusters}"));
+        let dir = self
+            .work
+            .join(format!("{}-clusters-{clusters}", self.subject.slug()));
         fs::create_dir(&dir)?;
-        fs::write(dir.join("main.tf"), cluster_configuration(clusters))?;
+        fs::write(
+            dir.join("main.tf"),
+            cluster_configuration(self.subject, clusters),
+        )?;
         self.emulator.reset()?;
+        let who = self.subject.label();
         Phase::ALL
             .iter()
             .map(|&phase| {
-                log(format!("{clusters} clusters: terraform {}", phase.label()));
+                log(format!(
+                    "{who}, {clusters} clusters: terraform {}",
+                    phase.label()
+                ));
                 let result = self.run_phase(&dir, clusters, phase)?;
                 log(format!(
-                    "{clusters} clusters: {} took {:.2} s, {} API requests",
+                    "{who}, {clusters} clusters: {} took {:.2} s, {} API requests",
                     phase.label(),
                     result.wall.as_secs_f64(),
                     result.requests.total
@@ -175,6 +239,7 @@ impl<'a> TerraformBench<'a> {
         let requests = RequestCounts::of(&self.emulator.requests()?);
         let memory = WrapperRecords::read(&record_dir)?;
         Ok(PhaseResult {
+            subject: self.subject,
             clusters,
             phase,
             wall,
@@ -208,20 +273,32 @@ fn wait_with_limit(
     }
 }
 
-fn cluster_configuration(clusters: usize) -> String {
+fn cluster_configuration(subject: Subject, clusters: usize) -> String {
+    let (name, source, comment) = match subject {
+        Subject::Dbaas => (
+            "dbaas",
+            "dbaas/dbaas",
+            "Token and endpoint come from DBAAS_TOKEN and DBAAS_API_URL",
+        ),
+        Subject::DigitalOcean => (
+            "digitalocean",
+            "digitalocean/digitalocean",
+            "Token and endpoint come from DIGITALOCEAN_TOKEN and DIGITALOCEAN_API_URL",
+        ),
+    };
     format!(
         r#"terraform {{
   required_providers {{
-    dbaas = {{
-      source = "dbaas/dbaas"
+    {name} = {{
+      source = "{source}"
     }}
   }}
 }}
 
-# Token and endpoint come from DBAAS_TOKEN and DBAAS_API_URL; every other setting is the default.
-provider "dbaas" {{}}
+# {comment}; every other setting is the default.
+provider "{name}" {{}}
 
-resource "dbaas_database_cluster" "bench" {{
+resource "{name}_database_cluster" "bench" {{
   count      = {clusters}
   name       = "bench-${{count.index}}"
   engine     = "pg"

@@ -1,7 +1,7 @@
 //! Wrapper mode: how the benchmark learns the peak memory of the providers Terraform starts.
 //!
 //! The benchmark copies itself into the `dev_overrides` directory as
-//! `terraform-provider-dbaas`; Terraform starts that copy, and the copy runs the real
+//! `terraform-provider-dbaas` (or `terraform-provider-digitalocean` for the comparison); Terraform starts that copy, and the copy runs the real
 //! provider as a child with inherited stdio (so Terraform reads the real handshake and talks
 //! to the real provider directly) while sampling the child's `VmHWM`, the kernel's high-water
 //! mark of its RSS. The high-water mark only grows, so sampling loses nothing but the last
@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::proc_status::vm_hwm_kib;
-use crate::PROVIDER_BINARY;
+use crate::{DIGITALOCEAN_BINARY, PROVIDER_BINARY};
 
 /// The wrapper mode's inputs, set by the benchmark on every Terraform command it runs.
 pub const WRAPPER_REAL_PROVIDER_ENV: &str = "DBAAS_BENCH_REAL_PROVIDER";
@@ -31,7 +31,11 @@ pub fn invoked_as_provider() -> bool {
     std::env::args_os()
         .next()
         .map(PathBuf::from)
-        .and_then(|argv0| argv0.file_name().map(|name| name == PROVIDER_BINARY))
+        .and_then(|argv0| {
+            argv0
+                .file_name()
+                .map(|name| name == PROVIDER_BINARY || name == DIGITALOCEAN_BINARY)
+        })
         .unwrap_or(false)
 }
 
