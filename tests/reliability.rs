@@ -236,9 +236,10 @@ fn clusters_waiting_together_share_one_list_per_round() {
          did not share the cluster list\n{}",
         mock.request_summary()
     );
-    // Every cluster needs three requests whatever the waiting strategy: its create, and the
-    // read-back of the cluster and of its autoscale settings once online. One GET per cluster
-    // per round would add at least three more (see above), six in all. Coalesced waits add
+    // Every cluster needs at least two requests whatever the waiting strategy: its create and
+    // the read-back once online (its autoscale settings are read only with a
+    // `storage_autoscale` block). One GET per cluster per round would add at least three more
+    // (see above). Coalesced waits add
     // well under one per cluster: a list per round for all of them, plus the run's few shared
     // reads (the options catalogue).
     assert!(
