@@ -119,7 +119,12 @@ pub fn provider(data: Arc<ProviderData>) -> Host<DbaasProvider> {
         .data_source(DataSourceAdapter::boxed(UncloudDatabaseDataSource))
         .ephemeral(EphemeralAdapter::boxed(UncloudDatabaseCredentialsEphemeral));
     let host = crate::resources::database_user::register(host);
-    crate::resources::database_config::register(host)
+    let host = crate::resources::database_config::register(host);
+    let host = crate::resources::database_replica::register(host);
+    let host = crate::resources::database_logsink::register(host);
+    let host = crate::resources::database_online_migration::register(host);
+    let host = crate::resources::database_kafka_schema_registry::register(host);
+    crate::data_sources::database_metrics_credentials::register(host)
 }
 
 fn optional(attr_type: AttributeType, description: &str, sensitive: bool) -> Attribute {

@@ -14,8 +14,13 @@
 pub mod cluster;
 pub mod db;
 pub mod firewall;
+pub mod logsink;
+pub mod metrics;
+pub mod migration;
 pub mod options;
 pub mod pool;
+pub mod replica;
+pub mod schema_registry;
 pub mod tag;
 pub mod topic;
 pub mod user;

@@ -1,0 +1,1 @@
+//! Work in progress: the API object of this group of operations.

@@ -1,0 +1,1 @@
+//! Work in progress: the typed sub-API for this group of operations.

@@ -1,0 +1,1 @@
+//! `dbaas_database_replica` data source (work in progress).
