@@ -585,7 +585,7 @@ fn an_existing_user_is_not_taken_over_silently_and_a_deleted_one_comes_back() {
     let config = format!("{}\n{}", pg_cluster(), user_block("x", "acc-app", ""));
     tf.write_config(&config);
     let error = tf.apply_expect_error();
-    error.assert_mentions("already has a user named \"acc-app\"");
+    error.assert_mentions("already has a database user named \"acc-app\"");
     error.assert_mentions(&format!("terraform import <address> {cluster_id},acc-app"));
     error.assert_no_backtrace();
 

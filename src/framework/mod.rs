@@ -3,6 +3,7 @@
 //! cancellation), diagnostics without backtraces, validators that skip unknown values, plan
 //! helpers, the `timeouts` block, Go-style durations, import-ID parsing and the stop signal.
 
+pub mod child;
 pub mod context;
 pub mod data_source;
 pub mod diag;

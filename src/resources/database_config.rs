@@ -44,7 +44,6 @@ use crate::framework::attr as at;
 use crate::framework::context::RequestContext;
 use crate::framework::diag::DiagExt;
 use crate::framework::host::Host;
-use crate::framework::import;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::plan::other_cluster;
 use crate::framework::resource::{Adapter, ManagedResource};
@@ -53,6 +52,7 @@ use crate::framework::timeouts::{
 };
 use crate::framework::validate::{self, path_name};
 use crate::framework::values::{settled, text};
+use crate::framework::{child, import};
 use crate::map;
 use crate::plugin::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
@@ -726,25 +726,8 @@ async fn check_cluster(
     spec: &EngineSpec,
     cluster_id: &str,
 ) {
-    let Some(api) = ctx.api_if_configured() else {
-        return;
-    };
-    match api
-        .client
-        .get_parent_cluster(cluster_id, &api.poll, &ctx.cancel)
-        .await
-    {
-        Ok(cluster) => {
-            check_engine(diags, spec, &cluster);
-        }
-        Err(error) if error.is_not_found() => diags.err(
-            "Database cluster not found",
-            format!("`cluster_id` {cluster_id:?} names no database cluster this token can see."),
-            at("cluster_id"),
-        ),
-        Err(error) => {
-            tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; the engine is checked at apply");
-        }
+    if let Some(cluster) = child::parent_cluster(ctx, diags, cluster_id).await {
+        check_engine(diags, spec, &cluster);
     }
 }
 

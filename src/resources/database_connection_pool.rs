@@ -16,10 +16,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::api::models::{Cluster, Connection, CreatePoolRequest, Pool, UpdatePoolRequest};
-use crate::api::wait::{conditions, WaitError};
-use crate::api::{ErrorKind, Found};
+use crate::api::wait::conditions;
+use crate::api::Found;
 use crate::framework::attr as at;
-use crate::framework::context::{ApiContext, RequestContext};
+use crate::framework::child::{self, ChildKind};
+use crate::framework::context::RequestContext;
 use crate::framework::diag::DiagExt;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::plan::other_cluster;
@@ -28,7 +29,7 @@ use crate::framework::timeouts::{
     timeouts_block, validate_timeouts, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::values::{known, settled, text};
-use crate::framework::{import, plan, validate};
+use crate::framework::{plan, validate};
 
 use super::database_cluster::uri_with_password;
 use super::moved::{self, SourceState};
@@ -72,7 +73,7 @@ pub struct PoolModel {
 
 /// The resource ID, which is also the import ID.
 pub fn pool_id(cluster_id: &str, name: &str) -> String {
-    format!("{cluster_id},{name}")
+    child::child_id(cluster_id, name)
 }
 
 /// The API's value, spelled as `reference` spells it when the two are equivalent.
@@ -371,62 +372,19 @@ fn requested_user(state: &PoolModel) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct DatabaseConnectionPoolResource;
 
+/// How messages name a connection pool.
+const KIND: ChildKind = ChildKind {
+    noun: "connection pool",
+    title: "Connection pool",
+    import_noun: "connection pool",
+};
+
 /// Plan-time check of a known `cluster_id`: it must exist and run PostgreSQL. A cluster that
 /// cannot be read for another reason is left to the apply, which checks again.
 async fn check_cluster(ctx: &RequestContext, diags: &mut Diagnostics, cluster_id: &str) {
-    let Some(api) = ctx.api_if_configured() else {
-        return;
-    };
-    match api
-        .client
-        .get_parent_cluster(cluster_id, &api.poll, &ctx.cancel)
-        .await
-    {
-        Ok(cluster) => {
-            check_engine(diags, &cluster);
-        }
-        Err(error) if error.is_not_found() => diags.err(
-            "Database cluster not found",
-            format!("`cluster_id` {cluster_id:?} names no database cluster this token can see."),
-            at("cluster_id"),
-        ),
-        Err(error) => {
-            tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; the engine is checked at apply");
-        }
+    if let Some(cluster) = child::parent_cluster(ctx, diags, cluster_id).await {
+        check_engine(diags, &cluster);
     }
-}
-
-/// After a failed `POST`: tells the practitioner how to adopt a pool that already exists
-/// under that name, or reports the API's answer.
-async fn report_create_failure(
-    diags: &mut Diagnostics,
-    api: &ApiContext,
-    planned: &PoolModel,
-    error: &WaitError,
-) {
-    let (Some(cluster_id), Some(name)) = (text(&planned.cluster_id), text(&planned.name)) else {
-        return;
-    };
-    let refused = match error {
-        WaitError::Api(api_error) if api_error.kind() == ErrorKind::Invalid => Some(api_error),
-        _ => None,
-    };
-    if let Some(api_error) = refused {
-        if let Ok(Some(_)) = api.client.pools(cluster_id).get(name).await.found() {
-            diags.err(
-                "Connection pool already exists",
-                format!(
-                    "Cluster {cluster_id} already has a connection pool named {name:?} \
-                     ({api_error}). Terraform does not take over existing objects silently: \
-                     import it with `terraform import <address> {}`, or choose another `name`.",
-                    pool_id(cluster_id, name)
-                ),
-                at("name"),
-            );
-            return;
-        }
-    }
-    diags.wait_err(format!("Could not create the {}", describe(planned)), error);
 }
 
 #[async_trait]
@@ -529,7 +487,15 @@ impl ManagedResource for DatabaseConnectionPoolResource {
         let pool = match created {
             Ok(pool) => pool,
             Err(error) => {
-                report_create_failure(diags, &api, &planned, &error).await;
+                child::report_create_failure(
+                    diags,
+                    KIND,
+                    (&cluster_id, &request.name),
+                    &describe(&planned),
+                    &error,
+                    || async { pools.get(&request.name).await.found() },
+                )
+                .await;
                 return None;
             }
         };
@@ -563,21 +529,9 @@ impl ManagedResource for DatabaseConnectionPoolResource {
             return Some(Some(state));
         };
         let api = ctx.api(diags)?;
-        match api.client.pools(cluster_id).get(name).await.found() {
-            Ok(Some(pool)) => Some(Some(state_from_api(cluster_id, &pool, &state))),
-            Ok(None) => {
-                tracing::info!(
-                    cluster = cluster_id,
-                    pool = name,
-                    "connection pool is gone; removing it from state"
-                );
-                Some(None)
-            }
-            Err(error) => {
-                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
-                None
-            }
-        }
+        let read = api.client.pools(cluster_id).get(name).await.found();
+        let pool = child::read_outcome(diags, KIND, (cluster_id, name), &describe(&state), read)?;
+        Some(pool.map(|pool| state_from_api(cluster_id, &pool, &state)))
     }
 
     async fn update(
@@ -649,36 +603,17 @@ impl ManagedResource for DatabaseConnectionPoolResource {
         let api = ctx.api(diags)?;
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
-        let deadline = ctx.deadline();
         let pools = api.client.pools(&cluster_id);
-        let deleted = ctx
-            .change_cluster(&api, &cluster_id, "delete connection pool", || async {
-                match pools.delete(&name).await {
-                    Err(error) if error.is_not_found() => Ok(()),
-                    other => other,
-                }
-            })
-            .await;
-        if let Err(error) = deleted {
-            diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);
-            return None;
-        }
-        // A replacement with the same name must not collide with the pool being removed, so
-        // the delete ends only once the pool can no longer be read.
-        let gone = pools
-            .wait(&name, conditions::gone(), &api.poll, deadline, &ctx.cancel)
-            .await;
-        if let Err(error) = gone {
-            diags.wait_err(
-                format!(
-                    "The {} is being deleted but is not gone yet",
-                    describe(&prior)
-                ),
-                &error,
-            );
-            return None;
-        }
-        Some(())
+        child::delete_until_gone(
+            ctx,
+            diags,
+            &api,
+            KIND,
+            (&cluster_id, &describe(&prior)),
+            || pools.delete(&name),
+            || async { pools.get(&name).await.found() },
+        )
+        .await
     }
 
     async fn import(
@@ -687,34 +622,11 @@ impl ManagedResource for DatabaseConnectionPoolResource {
         diags: &mut Diagnostics,
         id: &str,
     ) -> Option<PoolModel> {
-        let (cluster_id, name) = match import::parse_cluster_child(id, "connection pool") {
-            Ok(parts) => parts,
-            Err(message) => {
-                diags.root_err("Invalid import ID", message);
-                return None;
-            }
-        };
+        let (cluster_id, name) = child::parse_import_id(diags, KIND, id)?;
         let api = ctx.api(diags)?;
-        match api.client.pools(&cluster_id).get(&name).await.found() {
-            Ok(Some(pool)) => Some(state_from_api(&cluster_id, &pool, &PoolModel::default())),
-            Ok(None) => {
-                diags.root_err(
-                    "Cannot import a connection pool that does not exist",
-                    format!(
-                        "Cluster {cluster_id} has no connection pool named {name:?} (or the \
-                         cluster does not exist for this token)."
-                    ),
-                );
-                None
-            }
-            Err(error) => {
-                diags.api_err(
-                    format!("Could not read connection pool {name:?} of cluster {cluster_id}"),
-                    &error,
-                );
-                None
-            }
-        }
+        let read = api.client.pools(&cluster_id).get(&name).await.found();
+        let pool = child::import_outcome(diags, KIND, (&cluster_id, &name), read)?;
+        Some(state_from_api(&cluster_id, &pool, &PoolModel::default()))
     }
 
     async fn move_state(

@@ -11,10 +11,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::api::models::{Cluster, Db};
-use crate::api::wait::{await_condition, conditions, Poll, WaitError};
-use crate::api::{ErrorKind, Found};
+use crate::api::wait::conditions;
+use crate::api::Found;
 use crate::framework::attr as at;
-use crate::framework::context::{ApiContext, RequestContext};
+use crate::framework::child::{self, ChildKind};
+use crate::framework::context::RequestContext;
 use crate::framework::diag::DiagExt;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::plan::other_cluster;
@@ -23,7 +24,7 @@ use crate::framework::timeouts::{
     timeouts_block, validate_timeouts, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::values::{settled, text};
-use crate::framework::{import, plan, validate};
+use crate::framework::{plan, validate};
 use crate::map;
 use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
 use crate::plugin::service::MoveRequest;
@@ -59,7 +60,7 @@ pub struct DbModel {
 
 /// The resource ID, which is also the import ID.
 pub fn db_id(cluster_id: &str, name: &str) -> String {
-    format!("{cluster_id},{name}")
+    child::child_id(cluster_id, name)
 }
 
 /// The state of database `name` of `cluster_id`; `reference` keeps its spelling of the
@@ -199,59 +200,18 @@ fn describe(state: &DbModel) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct DatabaseDbResource;
 
+/// How messages name a database.
+const KIND: ChildKind = ChildKind {
+    noun: "database",
+    title: "Database",
+    import_noun: "database",
+};
+
 /// Plan-time check of a known `cluster_id`: it must exist and have databases.
 async fn check_cluster(ctx: &RequestContext, diags: &mut Diagnostics, cluster_id: &str) {
-    let Some(api) = ctx.api_if_configured() else {
-        return;
-    };
-    match api
-        .client
-        .get_parent_cluster(cluster_id, &api.poll, &ctx.cancel)
-        .await
-    {
-        Ok(cluster) => {
-            check_engine(diags, &cluster);
-        }
-        Err(error) if error.is_not_found() => diags.err(
-            "Database cluster not found",
-            format!("`cluster_id` {cluster_id:?} names no database cluster this token can see."),
-            at("cluster_id"),
-        ),
-        Err(error) => {
-            tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; the engine is checked at apply");
-        }
+    if let Some(cluster) = child::parent_cluster(ctx, diags, cluster_id).await {
+        check_engine(diags, &cluster);
     }
-}
-
-/// After a failed `POST`: how to adopt a database that already exists, or the API's answer.
-async fn report_create_failure(
-    diags: &mut Diagnostics,
-    api: &ApiContext,
-    planned: &DbModel,
-    error: &WaitError,
-) {
-    let (Some(cluster_id), Some(name)) = (text(&planned.cluster_id), text(&planned.name)) else {
-        return;
-    };
-    if let WaitError::Api(api_error) = error {
-        if api_error.kind() == ErrorKind::Invalid {
-            if let Ok(Some(_)) = api.client.dbs(cluster_id).get(name).await.found() {
-                diags.err(
-                    "Database already exists",
-                    format!(
-                        "Cluster {cluster_id} already has a database named {name:?} \
-                         ({api_error}). Terraform does not take over existing objects silently: \
-                         import it with `terraform import <address> {}`, or choose another \
-                         `name`.",
-                        db_id(cluster_id, name)
-                    ),
-                    at("name"),
-                );
-                return;
-            }
-        }
-    }
-    diags.wait_err(format!("Could not create the {}", describe(planned)), error);
 }
 
 #[async_trait]
@@ -345,7 +305,15 @@ impl ManagedResource for DatabaseDbResource {
             })
             .await;
         if let Err(error) = created {
-            report_create_failure(diags, &api, &planned, &error).await;
+            child::report_create_failure(
+                diags,
+                KIND,
+                (&cluster_id, &request.name),
+                &describe(&planned),
+                &error,
+                || async { dbs.get(&request.name).await.found() },
+            )
+            .await;
             return None;
         }
         tracing::info!(cluster = %cluster_id, db = %request.name, "database created");
@@ -363,21 +331,9 @@ impl ManagedResource for DatabaseDbResource {
             return Some(Some(state));
         };
         let api = ctx.api(diags)?;
-        match api.client.dbs(cluster_id).get(name).await.found() {
-            Ok(Some(db)) => Some(Some(state_of(cluster_id, &db.name, &state))),
-            Ok(None) => {
-                tracing::info!(
-                    cluster = cluster_id,
-                    db = name,
-                    "database is gone; removing it from state"
-                );
-                Some(None)
-            }
-            Err(error) => {
-                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
-                None
-            }
-        }
+        let read = api.client.dbs(cluster_id).get(name).await.found();
+        let db = child::read_outcome(diags, KIND, (cluster_id, name), &describe(&state), read)?;
+        Some(db.map(|db| state_of(cluster_id, &db.name, &state)))
     }
 
     async fn update(
@@ -402,43 +358,16 @@ impl ManagedResource for DatabaseDbResource {
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
         let dbs = api.client.dbs(&cluster_id);
-        let deleted = ctx
-            .change_cluster(&api, &cluster_id, "delete database", || async {
-                match dbs.delete(&name).await {
-                    Err(error) if error.is_not_found() => Ok(()),
-                    other => other,
-                }
-            })
-            .await;
-        if let Err(error) = deleted {
-            diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);
-            return None;
-        }
-        // A replacement with the same name must not collide with the database being removed.
-        let read = || async { dbs.get(&name).await.found() };
-        let gone = await_condition(
-            &api.poll,
-            ctx.deadline(),
-            &ctx.cancel,
-            true,
-            read,
-            |object: Option<Db>| match object {
-                None => Poll::Ready(()),
-                Some(_) => Poll::Pending("the database can still be read".to_string()),
-            },
+        child::delete_until_gone(
+            ctx,
+            diags,
+            &api,
+            KIND,
+            (&cluster_id, &describe(&prior)),
+            || dbs.delete(&name),
+            || async { dbs.get(&name).await.found() },
         )
-        .await;
-        if let Err(error) = gone {
-            diags.wait_err(
-                format!(
-                    "The {} is being deleted but is not gone yet",
-                    describe(&prior)
-                ),
-                &error,
-            );
-            return None;
-        }
-        Some(())
+        .await
     }
 
     async fn import(
@@ -447,34 +376,11 @@ impl ManagedResource for DatabaseDbResource {
         diags: &mut Diagnostics,
         id: &str,
     ) -> Option<DbModel> {
-        let (cluster_id, name) = match import::parse_cluster_child(id, "database") {
-            Ok(parts) => parts,
-            Err(message) => {
-                diags.root_err("Invalid import ID", message);
-                return None;
-            }
-        };
+        let (cluster_id, name) = child::parse_import_id(diags, KIND, id)?;
         let api = ctx.api(diags)?;
-        match api.client.dbs(&cluster_id).get(&name).await.found() {
-            Ok(Some(db)) => Some(state_of(&cluster_id, &db.name, &DbModel::default())),
-            Ok(None) => {
-                diags.root_err(
-                    "Cannot import a database that does not exist",
-                    format!(
-                        "Cluster {cluster_id} has no database named {name:?} (or the cluster \
-                         does not exist for this token)."
-                    ),
-                );
-                None
-            }
-            Err(error) => {
-                diags.api_err(
-                    format!("Could not read database {name:?} of cluster {cluster_id}"),
-                    &error,
-                );
-                None
-            }
-        }
+        let read = api.client.dbs(&cluster_id).get(&name).await.found();
+        let db = child::import_outcome(diags, KIND, (&cluster_id, &name), read)?;
+        Some(state_of(&cluster_id, &db.name, &DbModel::default()))
     }
 
     async fn move_state(

@@ -24,7 +24,6 @@ use crate::api::Found;
 use crate::framework::attr as at;
 use crate::framework::context::RequestContext;
 use crate::framework::diag::DiagExt;
-use crate::framework::import;
 use crate::framework::normalize::same_ignoring_case;
 use crate::framework::plan::other_cluster;
 use crate::framework::resource::ManagedResource;
@@ -32,6 +31,7 @@ use crate::framework::timeouts::{
     timeouts_block, validate_timeouts, Operation, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::validate;
+use crate::framework::{child, import};
 use crate::map;
 use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
 use crate::plugin::service::MoveRequest;
@@ -526,24 +526,7 @@ pub struct DatabaseFirewallResource;
 /// Plan-time check of a known `cluster_id`: a cluster that does not exist would otherwise be
 /// waited for until the create timeout.
 async fn check_cluster(ctx: &RequestContext, diags: &mut Diagnostics, cluster_id: &str) {
-    let Some(api) = ctx.api_if_configured() else {
-        return;
-    };
-    match api
-        .client
-        .get_parent_cluster(cluster_id, &api.poll, &ctx.cancel)
-        .await
-    {
-        Ok(_) => {}
-        Err(error) if error.is_not_found() => diags.err(
-            "Database cluster not found",
-            format!("`cluster_id` {cluster_id:?} names no database cluster this token can see."),
-            at("cluster_id"),
-        ),
-        Err(error) => {
-            tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; checked again at apply");
-        }
-    }
+    child::parent_cluster(ctx, diags, cluster_id).await;
 }
 
 /// Sends the planned rules and reads them back. A create refuses to take over rules that are

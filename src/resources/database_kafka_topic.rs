@@ -27,18 +27,19 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::models::{CreateTopicRequest, Topic, TopicConfig, UpdateTopicRequest};
-use crate::api::wait::{conditions, WaitError};
-use crate::api::ApiError;
+use crate::api::wait::conditions;
+use crate::api::{ApiError, Found};
 use crate::framework::attr as at;
+use crate::framework::child::{self, ChildKind};
 use crate::framework::context::{ApiContext, RequestContext};
 use crate::framework::diag::DiagExt;
+use crate::framework::plan;
 use crate::framework::resource::ManagedResource;
 use crate::framework::timeouts::{
     timeouts_block, validate_timeouts, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::validate::{self, path_name};
 use crate::framework::values::{settled, text};
-use crate::framework::{import, plan};
 use crate::map;
 use crate::plugin::schema::{Attribute, AttributeType, Block, Description, NestedBlock, Schema};
 use crate::plugin::service::MoveRequest;
@@ -915,6 +916,13 @@ fn describe(topic: &TopicModel) -> String {
     }
 }
 
+/// How messages name a Kafka topic.
+const KIND: ChildKind = ChildKind {
+    noun: "Kafka topic",
+    title: "Kafka topic",
+    import_noun: "topic",
+};
+
 /// Reports (on `cluster_id`) why the cluster cannot hold topics; `Ok(true)` when it can.
 async fn check_kafka_cluster(
     diags: &mut Diagnostics,
@@ -1132,17 +1140,9 @@ impl ManagedResource for DatabaseKafkaTopicResource {
             return Some(Some(state));
         };
         let api = ctx.api(diags)?;
-        match api.client.topics(cluster_id).get(name).await {
-            Ok(topic) => Some(Some(state_from_api(&topic, &state))),
-            Err(error) if error.is_not_found() => {
-                tracing::info!(cluster = %cluster_id, topic = %name, "Kafka topic is gone; removing it from state");
-                Some(None)
-            }
-            Err(error) => {
-                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
-                None
-            }
-        }
+        let read = api.client.topics(cluster_id).get(name).await.found();
+        let topic = child::read_outcome(diags, KIND, (cluster_id, name), &describe(&state), read)?;
+        Some(topic.map(|topic| state_from_api(&topic, &state)))
     }
 
     async fn update(
@@ -1219,35 +1219,17 @@ impl ManagedResource for DatabaseKafkaTopicResource {
         let api = ctx.api(diags)?;
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
-        let deadline = ctx.deadline();
         let topics = api.client.topics(&cluster_id);
-        let deleted = ctx
-            .change_cluster(&api, &cluster_id, "delete Kafka topic", || {
-                topics.delete(&name)
-            })
-            .await;
-        match deleted {
-            Ok(()) => {}
-            Err(WaitError::Api(error)) if error.is_not_found() => return Some(()),
-            Err(error) => {
-                diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);
-                return None;
-            }
-        }
-        let gone = topics
-            .wait(&name, conditions::gone(), &api.poll, deadline, &ctx.cancel)
-            .await;
-        if let Err(error) = gone {
-            diags.wait_err(
-                format!(
-                    "The {} is being deleted but is not gone yet",
-                    describe(&prior)
-                ),
-                &error,
-            );
-            return None;
-        }
-        Some(())
+        child::delete_until_gone(
+            ctx,
+            diags,
+            &api,
+            KIND,
+            (&cluster_id, &describe(&prior)),
+            || topics.delete(&name),
+            || async { topics.get(&name).await.found() },
+        )
+        .await
     }
 
     async fn import(
@@ -1256,36 +1238,16 @@ impl ManagedResource for DatabaseKafkaTopicResource {
         diags: &mut Diagnostics,
         id: &str,
     ) -> Option<TopicModel> {
-        let (cluster_id, name) = match import::parse_cluster_child(id, "topic") {
-            Ok(parts) => parts,
-            Err(message) => {
-                diags.root_err("Invalid import ID", message);
-                return None;
-            }
-        };
+        let (cluster_id, name) = child::parse_import_id(diags, KIND, id)?;
         let api = ctx.api(diags)?;
         let stub = TopicModel {
             cluster_id: Value::Value(cluster_id.clone()),
             name: Value::Value(name.clone()),
             ..TopicModel::default()
         };
-        match api.client.topics(&cluster_id).get(&name).await {
-            Ok(topic) => Some(state_from_api(&topic, &stub)),
-            Err(error) if error.is_not_found() => {
-                diags.root_err(
-                    "Cannot import a Kafka topic that does not exist",
-                    format!(
-                        "Cluster {cluster_id} has no topic named {name:?} (or the cluster does \
-                         not exist, or is not a Kafka cluster)."
-                    ),
-                );
-                None
-            }
-            Err(error) => {
-                diags.api_err(format!("Could not read the {}", describe(&stub)), &error);
-                None
-            }
-        }
+        let read = api.client.topics(&cluster_id).get(&name).await.found();
+        let topic = child::import_outcome(diags, KIND, (&cluster_id, &name), read)?;
+        Some(state_from_api(&topic, &stub))
     }
 
     async fn move_state(

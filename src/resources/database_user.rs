@@ -26,9 +26,10 @@ use crate::api::models::{
     Cluster, CreateUserRequest, DatabaseUser, KafkaAcl, MongoUserSettings, MysqlSettings,
     OpenSearchAcl, ResetUserAuthRequest, UpdateUserRequest, UserSettings,
 };
-use crate::api::wait::{await_condition, conditions, Poll, WaitError};
-use crate::api::{ErrorKind, Found};
+use crate::api::wait::conditions;
+use crate::api::Found;
 use crate::framework::attr as at;
+use crate::framework::child::{self, ChildKind};
 use crate::framework::context::{ApiContext, RequestContext};
 use crate::framework::data_source::DataSourceAdapter;
 use crate::framework::diag::DiagExt;
@@ -40,7 +41,7 @@ use crate::framework::timeouts::{
     timeouts_block, validate_timeouts, TimeoutDefaults, TimeoutWording, Timeouts,
 };
 use crate::framework::values::{known, settled, text};
-use crate::framework::{import, plan, validate};
+use crate::framework::{plan, validate};
 use crate::map;
 use crate::plugin::schema::{AttributeType, Block, Description, NestedBlock, Schema};
 use crate::plugin::service::MoveRequest;
@@ -161,7 +162,7 @@ pub struct MongoBlock {
 
 /// The resource ID, which is also the import ID.
 pub fn user_id(cluster_id: &str, name: &str) -> String {
-    format!("{cluster_id},{name}")
+    child::child_id(cluster_id, name)
 }
 
 /// The blocks of a list block; an absent one (null) is the empty list Terraform expects.
@@ -862,63 +863,17 @@ async fn check_cluster(
     cluster_id: &str,
     config: &UserModel,
 ) -> Option<String> {
-    let api = ctx.api_if_configured()?;
-    match api
-        .client
-        .get_parent_cluster(cluster_id, &api.poll, &ctx.cancel)
-        .await
-    {
-        Ok(cluster) => {
-            check_engine(diags, &cluster, config);
-            Some(cluster.engine)
-        }
-        Err(error) if error.is_not_found() => {
-            diags.err(
-                "Database cluster not found",
-                format!(
-                    "`cluster_id` {cluster_id:?} names no database cluster this token can see."
-                ),
-                at("cluster_id"),
-            );
-            None
-        }
-        Err(error) => {
-            tracing::warn!(%error, cluster = cluster_id, "cluster not readable at plan time; the engine is checked at apply");
-            None
-        }
-    }
+    let cluster = child::parent_cluster(ctx, diags, cluster_id).await?;
+    check_engine(diags, &cluster, config);
+    Some(cluster.engine)
 }
 
-/// After a failed `POST`: tells the practitioner how to adopt a user that already exists
-/// under that name, or reports the API's answer.
-async fn report_create_failure(
-    diags: &mut Diagnostics,
-    api: &ApiContext,
-    planned: &UserModel,
-    error: &WaitError,
-) {
-    let (Some(cluster_id), Some(name)) = (text(&planned.cluster_id), text(&planned.name)) else {
-        return;
-    };
-    if let WaitError::Api(api_error) = error {
-        if api_error.kind() == ErrorKind::Invalid {
-            if let Ok(Some(_)) = api.client.users(cluster_id).get(name).await.found() {
-                diags.err(
-                    "Database user already exists",
-                    format!(
-                        "Cluster {cluster_id} already has a user named {name:?} ({api_error}). \
-                         Terraform does not take over existing objects silently: import it \
-                         with `terraform import <address> {}`, or choose another `name`.",
-                        user_id(cluster_id, name)
-                    ),
-                    at("name"),
-                );
-                return;
-            }
-        }
-    }
-    diags.wait_err(format!("Could not create the {}", describe(planned)), error);
-}
+/// How messages name a database user.
+const KIND: ChildKind = ChildKind {
+    noun: "database user",
+    title: "Database user",
+    import_noun: "database user",
+};
 
 /// Reads the cluster for an apply, waiting until it is online.
 async fn online_cluster(
@@ -1040,7 +995,15 @@ impl ManagedResource for DatabaseUserResource {
         let user = match created {
             Ok(user) => user,
             Err(error) => {
-                report_create_failure(diags, &api, &planned, &error).await;
+                child::report_create_failure(
+                    diags,
+                    KIND,
+                    (&cluster_id, &request.name),
+                    &describe(&planned),
+                    &error,
+                    || async { users.get(&request.name).await.found() },
+                )
+                .await;
                 return None;
             }
         };
@@ -1062,21 +1025,9 @@ impl ManagedResource for DatabaseUserResource {
             return Some(Some(state));
         };
         let api = ctx.api(diags)?;
-        match api.client.users(cluster_id).get(name).await.found() {
-            Ok(Some(user)) => Some(Some(state_from_api(cluster_id, &user, &state))),
-            Ok(None) => {
-                tracing::info!(
-                    cluster = cluster_id,
-                    user = name,
-                    "database user is gone; removing it from state"
-                );
-                Some(None)
-            }
-            Err(error) => {
-                diags.api_err(format!("Could not read the {}", describe(&state)), &error);
-                None
-            }
-        }
+        let read = api.client.users(cluster_id).get(name).await.found();
+        let user = child::read_outcome(diags, KIND, (cluster_id, name), &describe(&state), read)?;
+        Some(user.map(|user| state_from_api(cluster_id, &user, &state)))
     }
 
     async fn update(
@@ -1202,43 +1153,16 @@ impl ManagedResource for DatabaseUserResource {
         let cluster_id = text(&prior.cluster_id)?.to_string();
         let name = text(&prior.name)?.to_string();
         let users = api.client.users(&cluster_id);
-        let deleted = ctx
-            .change_cluster(&api, &cluster_id, "delete database user", || async {
-                match users.delete(&name).await {
-                    Err(error) if error.is_not_found() => Ok(()),
-                    other => other,
-                }
-            })
-            .await;
-        if let Err(error) = deleted {
-            diags.wait_err(format!("Could not delete the {}", describe(&prior)), &error);
-            return None;
-        }
-        // A replacement with the same name must not collide with the user being removed.
-        let read = || async { users.get(&name).await.found() };
-        let gone = await_condition(
-            &api.poll,
-            ctx.deadline(),
-            &ctx.cancel,
-            true,
-            read,
-            |object: Option<DatabaseUser>| match object {
-                None => Poll::Ready(()),
-                Some(_) => Poll::Pending("the user can still be read".to_string()),
-            },
+        child::delete_until_gone(
+            ctx,
+            diags,
+            &api,
+            KIND,
+            (&cluster_id, &describe(&prior)),
+            || users.delete(&name),
+            || async { users.get(&name).await.found() },
         )
-        .await;
-        if let Err(error) = gone {
-            diags.wait_err(
-                format!(
-                    "The {} is being deleted but is not gone yet",
-                    describe(&prior)
-                ),
-                &error,
-            );
-            return None;
-        }
-        Some(())
+        .await
     }
 
     async fn import(
@@ -1247,34 +1171,11 @@ impl ManagedResource for DatabaseUserResource {
         diags: &mut Diagnostics,
         id: &str,
     ) -> Option<UserModel> {
-        let (cluster_id, name) = match import::parse_cluster_child(id, "database user") {
-            Ok(parts) => parts,
-            Err(message) => {
-                diags.root_err("Invalid import ID", message);
-                return None;
-            }
-        };
+        let (cluster_id, name) = child::parse_import_id(diags, KIND, id)?;
         let api = ctx.api(diags)?;
-        match api.client.users(&cluster_id).get(&name).await.found() {
-            Ok(Some(user)) => Some(state_from_api(&cluster_id, &user, &UserModel::default())),
-            Ok(None) => {
-                diags.root_err(
-                    "Cannot import a database user that does not exist",
-                    format!(
-                        "Cluster {cluster_id} has no database user named {name:?} (or the \
-                         cluster does not exist for this token)."
-                    ),
-                );
-                None
-            }
-            Err(error) => {
-                diags.api_err(
-                    format!("Could not read database user {name:?} of cluster {cluster_id}"),
-                    &error,
-                );
-                None
-            }
-        }
+        let read = api.client.users(&cluster_id).get(&name).await.found();
+        let user = child::import_outcome(diags, KIND, (&cluster_id, &name), read)?;
+        Some(state_from_api(&cluster_id, &user, &UserModel::default()))
     }
 
     async fn move_state(
