@@ -263,3 +263,106 @@ resource "terraform_data" "use" {{
         failed.assert_no_backtrace();
     }
 }
+
+/// A Kafka user made by terraform with `secrets_in_state = false`: its password and client key
+/// stay out of state, and the ephemeral credentials hand both (with the certificate) to a
+/// provisioner.
+#[test]
+fn a_kafka_users_client_key_stays_out_of_state_and_reaches_a_provisioner() {
+    let mock = Mock::start(&["--provision-delay-ms", "0"]);
+    let terraform = Terraform::new(&mock);
+    let ephemeral = terraform.version_at_least((1, 10));
+    let provider = support::terraform::TEST_PROVIDER_BLOCK.replacen(
+        "provider \"dbaas\" {\n",
+        "provider \"dbaas\" {\n  secrets_in_state = false\n",
+        1,
+    );
+    let body = r#"
+resource "dbaas_database_cluster" "kafka" {
+  name       = "ephemeral-kafka"
+  engine     = "kafka"
+  version    = "3.8"
+  size       = "gd-2vcpu-8gb"
+  region     = "nyc1"
+  node_count = 3
+}
+
+resource "dbaas_database_user" "stream" {
+  cluster_id = dbaas_database_cluster.kafka.id
+  name       = "stream"
+}
+"#;
+    // Terraform before 1.10 has no ephemeral blocks: there only the state is checked.
+    let handover = r#"
+ephemeral "dbaas_database_credentials" "stream" {
+  cluster_id = dbaas_database_user.stream.cluster_id
+  user       = dbaas_database_user.stream.name
+}
+
+resource "terraform_data" "use" {
+  provisioner "local-exec" {
+    command = "printf '%s\n' \"$KEY\" > key.pem && printf '%s\n' \"$CERT\" > cert.pem && printf '%s' \"$PASSWORD\" > password.txt"
+    environment = {
+      KEY      = ephemeral.dbaas_database_credentials.stream.access_key
+      CERT     = ephemeral.dbaas_database_credentials.stream.access_cert
+      PASSWORD = ephemeral.dbaas_database_credentials.stream.password
+    }
+  }
+}
+"#;
+    let handover = if ephemeral { handover } else { "" };
+    terraform.write_config_raw(&format!("{provider}\n{body}\n{handover}"));
+    terraform.apply();
+    terraform.assert_plan_empty();
+
+    let cluster_id = state_values(&terraform.show_state(), "dbaas_database_cluster.kafka")["id"]
+        .as_str()
+        .expect("the cluster's id")
+        .to_string();
+    let user = api(
+        &mock,
+        reqwest::Method::GET,
+        &format!("/v2/databases/{cluster_id}/users/stream"),
+        None,
+    );
+    let key = user["user"]["access_key"].as_str().expect("a client key");
+    let cert = user["user"]["access_cert"].as_str().expect("a certificate");
+    let password = user["user"]["password"].as_str().expect("a password");
+    assert!(key.len() > 20 && cert.len() > 20 && password.len() >= 8);
+
+    if ephemeral {
+        let read = |name: &str| {
+            fs::read_to_string(terraform.dir().join(name))
+                .unwrap_or_else(|e| panic!("the provisioner wrote {name}: {e}"))
+        };
+        assert_eq!(read("key.pem").trim_end(), key.trim_end());
+        assert_eq!(read("cert.pem").trim_end(), cert.trim_end());
+        assert_eq!(read("password.txt"), password);
+    }
+
+    let state_text = fs::read_to_string(terraform.dir().join("terraform.tfstate"))
+        .expect("a state file after apply");
+    let shown = terraform.run_ok(&["show", "-json"]).stdout;
+    for (what, secret) in [("client key", key), ("password", password)] {
+        let body = secret.lines().nth(1).unwrap_or(secret);
+        assert!(
+            !state_text.contains(body),
+            "the {what} is in terraform.tfstate"
+        );
+        assert!(!shown.contains(body), "the {what} is in `show -json`");
+    }
+    let values = state_values(&terraform.show_state(), "dbaas_database_user.stream").clone();
+    assert_eq!(
+        values["access_key"],
+        Value::Null,
+        "secrets_in_state = false"
+    );
+    assert_eq!(values["password"], Value::Null, "secrets_in_state = false");
+    assert!(
+        values["access_cert"].is_string(),
+        "the certificate is not a secret and stays"
+    );
+
+    terraform.destroy();
+    assert_eq!(mock.cluster_count(), 0);
+}

@@ -19,7 +19,7 @@ use crate::plugin::{AttributePath, Diagnostics};
 use crate::resources::schema_util::{computed, optional, optional_computed, required, sensitive};
 
 /// The configuration and the result, field for field as in the schema. `Debug` redacts
-/// `password` and `uri`.
+/// `password`, `uri` and `access_key`.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CredentialsModel {
     pub cluster_id: Value<String>,
@@ -32,6 +32,8 @@ pub struct CredentialsModel {
     pub database: Value<String>,
     pub uri: Value<String>,
     pub ssl: Value<bool>,
+    pub access_cert: Value<String>,
+    pub access_key: Value<String>,
 }
 
 impl std::fmt::Debug for CredentialsModel {
@@ -52,6 +54,8 @@ impl std::fmt::Debug for CredentialsModel {
             .field("database", &self.database)
             .field("uri", &redacted(&self.uri))
             .field("ssl", &self.ssl)
+            .field("access_cert", &self.access_cert)
+            .field("access_key", &redacted(&self.access_key))
             .finish()
     }
 }
@@ -76,12 +80,20 @@ pub fn credentials_schema() -> Schema {
                      host) instead of the public one. Default `false`."),
                 "host" => computed(Str, "The hostname to connect to."),
                 "port" => computed(Number, "The port to connect to."),
-                "password" => sensitive(computed(Str, "The user's password.")),
+                "password" => sensitive(computed(Str,
+                    "The user's password (null for a Kafka user the API gives only a client \
+                     certificate).")),
                 "database" => computed(Str,
                     "The database to connect to (the pool's database when `pool` is set)."),
                 "uri" => sensitive(computed(Str,
                     "The connection URI with the user and password in it.")),
                 "ssl" => computed(Bool, "Whether the connection requires TLS."),
+                "access_cert" => sensitive(computed(Str,
+                    "Kafka only, with `user` set: the user's client certificate (PEM) for \
+                     mutual TLS. Null otherwise.")),
+                "access_key" => sensitive(computed(Str,
+                    "Kafka only, with `user` set: the private key (PEM) of the user's client \
+                     certificate. Null otherwise.")),
             },
             description: Description::markdown(
                 "Connection details of a database cluster (as its admin user, as another user, \
@@ -158,16 +170,36 @@ fn with_credentials(uri: &str, user: &str, password: &str) -> Option<String> {
     Some(parsed.to_string())
 }
 
+/// What a user authenticates with: a password, and for Kafka users a client certificate.
+#[derive(Default)]
+struct Secrets {
+    password: Option<String>,
+    access_cert: Option<String>,
+    access_key: Option<String>,
+}
+
+impl Secrets {
+    fn password(password: String) -> Secrets {
+        Secrets {
+            password: Some(password),
+            ..Secrets::default()
+        }
+    }
+}
+
 fn result(
     config: &CredentialsModel,
     connection: Connection,
     user: String,
-    password: String,
+    secrets: Secrets,
 ) -> CredentialsModel {
-    let uri = connection
-        .uri
-        .as_deref()
-        .and_then(|uri| with_credentials(uri, &user, &password));
+    let uri = secrets.password.as_deref().and_then(|password| {
+        connection
+            .uri
+            .as_deref()
+            .and_then(|uri| with_credentials(uri, &user, password))
+    });
+    let value = |text: Option<String>| text.map_or(Value::Null, Value::Value);
     CredentialsModel {
         cluster_id: config.cluster_id.clone(),
         user: Value::Value(user),
@@ -175,10 +207,12 @@ fn result(
         private: config.private,
         host: connection.host.map_or(Value::Null, Value::Value),
         port: connection.port.map_or(Value::Null, Value::Value),
-        password: Value::Value(password),
+        password: value(secrets.password),
         database: connection.database.map_or(Value::Null, Value::Value),
-        uri: uri.map_or(Value::Null, Value::Value),
+        uri: value(uri),
         ssl: connection.ssl.map_or(Value::Null, Value::Value),
+        access_cert: value(secrets.access_cert),
+        access_key: value(secrets.access_key),
     }
 }
 
@@ -268,7 +302,7 @@ impl EphemeralResource for DatabaseCredentialsEphemeral {
             }
             let password = connection.password.clone().unwrap_or_default();
             return Some(Opened {
-                result: result(&config, connection, user, password),
+                result: result(&config, connection, user, Secrets::password(password)),
                 private: None,
                 renew_at: None,
             });
@@ -297,15 +331,18 @@ impl EphemeralResource for DatabaseCredentialsEphemeral {
         };
         let connection = cluster_connection(diags, &cluster, private)?;
         let admin = connection.user.clone().unwrap_or_default();
-        let (user, password) = match known(&config.user) {
-            None => (admin, connection.password.clone().unwrap_or_default()),
-            Some(name) if name == admin && connection.password.is_some() => {
-                (admin, connection.password.clone().unwrap_or_default())
-            }
+        let (user, secrets) = match known(&config.user) {
+            None => (
+                admin,
+                Secrets::password(connection.password.clone().unwrap_or_default()),
+            ),
+            Some(name) if name == admin && connection.password.is_some() => (
+                admin,
+                Secrets::password(connection.password.clone().unwrap_or_default()),
+            ),
             Some(name) => match api.client.users(&cluster_id).get(name).await {
-                Ok(found) => match found.password {
-                    Some(password) => (found.name, password),
-                    None => {
+                Ok(found) => match (found.password, found.access_cert, found.access_key) {
+                    (None, _, None) => {
                         diags.err(
                             "No password",
                             format!(
@@ -316,6 +353,14 @@ impl EphemeralResource for DatabaseCredentialsEphemeral {
                         );
                         return None;
                     }
+                    (password, access_cert, access_key) => (
+                        found.name,
+                        Secrets {
+                            password,
+                            access_cert,
+                            access_key,
+                        },
+                    ),
                 },
                 Err(error) if error.is_not_found() => {
                     not_found(
@@ -332,7 +377,7 @@ impl EphemeralResource for DatabaseCredentialsEphemeral {
             },
         };
         Some(Opened {
-            result: result(&config, connection, user, password),
+            result: result(&config, connection, user, secrets),
             private: None,
             renew_at: None,
         })
@@ -348,6 +393,7 @@ mod tests {
         let model = CredentialsModel {
             password: Value::Value("s3cret-pass".into()),
             uri: Value::Value("postgres://u:s3cret-pass@h/db".into()),
+            access_key: Value::Value("s3cret-pass-key".into()),
             ..Default::default()
         };
         let shown = format!("{model:?}");
@@ -375,7 +421,7 @@ mod tests {
         let (attributes, fields) =
             crate::resources::schema_util::attribute_and_field_names::<CredentialsModel>(&schema);
         assert_eq!(attributes, fields);
-        for name in ["password", "uri"] {
+        for name in ["password", "uri", "access_cert", "access_key"] {
             assert!(schema.block.attributes[name].sensitive, "{name}");
         }
     }

@@ -911,7 +911,7 @@ impl ManagedResource for DatabaseUserResource {
     type Model = UserModel;
     const TYPE_NAME: &'static str = "dbaas_database_user";
     const IDENTITY: &'static [&'static str] = &["cluster_id", "name"];
-    const SECRETS: &'static [&'static str] = &["password"];
+    const SECRETS: &'static [&'static str] = &["password", "access_key"];
     const TIMEOUTS: TimeoutDefaults = TIMEOUTS;
 
     fn schema(&self) -> Schema {
