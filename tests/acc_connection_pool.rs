@@ -60,28 +60,12 @@ fn backend_pool(overrides: &[(&str, String)]) -> String {
 
 /// The emulator's pools of a cluster, as the API shows them (secrets included: never print).
 fn stored_pools(mock: &Mock, cluster_id: &str) -> Vec<Value> {
-    mock.cluster_record(cluster_id)
-        .unwrap_or_else(|| panic!("the emulator has no cluster {cluster_id}"))["pools"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    mock.stored_children(cluster_id, "pools")
 }
 
 fn stored_pool(mock: &Mock, cluster_id: &str, name: &str) -> Value {
-    stored_pools(mock, cluster_id)
-        .into_iter()
-        .find(|pool| pool["name"] == name)
+    mock.stored_child(cluster_id, "pools", name)
         .unwrap_or_else(|| panic!("the emulator has no pool {name:?} on cluster {cluster_id}"))
-}
-
-/// The `/v2` requests the emulator logged for `method` on paths ending with `suffix`.
-fn requests_to(mock: &Mock, method: &str, suffix: &str) -> Vec<Value> {
-    mock.requests()
-        .into_iter()
-        .filter(|r| {
-            r["method"] == method && r["path"].as_str().is_some_and(|p| p.ends_with(suffix))
-        })
-        .collect()
 }
 
 #[test]
@@ -139,14 +123,14 @@ fn pool_lifecycle_create_update_drift_replace_import_destroy() {
     }
     tf.apply();
     tf.assert_plan_empty();
-    let puts = requests_to(&mock, "PUT", "/pools/acc-pool");
+    let puts = mock.requests_to("PUT", "/pools/acc-pool");
     assert_eq!(puts.len(), 1, "{}", mock.request_summary());
     assert_eq!(
         puts[0]["body"],
         json!({"mode": "session", "size": 15, "db": "defaultdb"})
     );
     assert!(
-        requests_to(&mock, "POST", "/pools").is_empty(),
+        mock.requests_to("POST", "/pools").is_empty(),
         "an update must not recreate the pool"
     );
     let stored = stored_pool(&mock, &cluster_id, "acc-pool");
@@ -292,7 +276,7 @@ fn a_busy_cluster_is_retried_within_the_create_timeout() {
     }));
     mock.clear_requests();
     tf.step(&format!("{}\n{}", pg_cluster(), backend_pool(&[])));
-    let posts = requests_to(&mock, "POST", "/pools");
+    let posts = mock.requests_to("POST", "/pools");
     let statuses: Vec<i64> = posts.iter().filter_map(|r| r["status"].as_i64()).collect();
     assert_eq!(statuses, [412, 412, 201], "{}", mock.request_summary());
     assert_eq!(stored_pools(&mock, &cluster_id).len(), 1);
@@ -335,7 +319,7 @@ fn a_pool_on_a_cluster_of_another_engine_fails_at_plan() {
     error.assert_mentions(&cluster_id);
     error.assert_mentions("PostgreSQL");
     error.assert_no_backtrace();
-    assert!(requests_to(&mock, "POST", "/pools").is_empty());
+    assert!(mock.requests_to("POST", "/pools").is_empty());
     tf.write_config(&mysql);
     tf.destroy();
 }
@@ -378,7 +362,7 @@ fn bad_inputs_fail_at_plan_naming_the_attribute() {
     error.assert_mentions("cluster_id");
     error.assert_mentions("9cc10173-e9ea-4176-9dbc-a4cee4c4ff30");
     assert!(
-        requests_to(&mock, "POST", "/pools").is_empty(),
+        mock.requests_to("POST", "/pools").is_empty(),
         "nothing may be created by a failing plan"
     );
 
@@ -495,7 +479,7 @@ fn a_lost_create_response_neither_orphans_nor_duplicates_the_pool() {
     );
     assert_eq!(stored_pools(&mock, &cluster_id).len(), 1);
     assert_eq!(
-        requests_to(&mock, "POST", "/pools").len(),
+        mock.requests_to("POST", "/pools").len(),
         1,
         "the create must not be sent twice:\n{}",
         mock.request_summary()

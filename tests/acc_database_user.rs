@@ -62,23 +62,7 @@ fn settings(inner: &str) -> String {
 
 /// The emulator's users of a cluster, as the API shows them (secrets included: never print).
 fn stored_user(mock: &Mock, cluster_id: &str, name: &str) -> Option<Value> {
-    mock.cluster_record(cluster_id)
-        .unwrap_or_else(|| panic!("the emulator has no cluster {cluster_id}"))["users"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .find(|user| user["name"] == name)
-}
-
-/// The `/v2` requests the emulator logged for `method` on paths ending with `suffix`.
-fn requests_to(mock: &Mock, method: &str, suffix: &str) -> Vec<Value> {
-    mock.requests()
-        .into_iter()
-        .filter(|r| {
-            r["method"] == method && r["path"].as_str().is_some_and(|p| p.ends_with(suffix))
-        })
-        .collect()
+    mock.stored_child(cluster_id, "users", name)
 }
 
 /// The `(topic, permission)` pairs of a stored or planned ACL list.
@@ -154,9 +138,9 @@ fn kafka_user_lifecycle_settings_drift_replace_import_destroy() {
     }
     tf.apply();
     tf.assert_plan_empty();
-    let puts = requests_to(&mock, "PUT", "/users/acc-user");
+    let puts = mock.requests_to("PUT", "/users/acc-user");
     assert_eq!(puts.len(), 1, "{}", mock.request_summary());
-    assert!(requests_to(&mock, "POST", "/users").is_empty());
+    assert!(mock.requests_to("POST", "/users").is_empty());
     let stored = stored_user(&mock, &cluster_id, "acc-user").unwrap();
     assert_eq!(
         acl_pairs(&stored["settings"]["acl"]),
@@ -289,7 +273,7 @@ fn mysql_auth_plugin_changes_in_place_and_data_sources_read_what_resources_made(
     assert!(plan.is_unknown(USER, "password"));
     tf.apply();
     tf.assert_plan_empty();
-    let resets = requests_to(&mock, "POST", "/users/acc-app/reset_auth");
+    let resets = mock.requests_to("POST", "/users/acc-app/reset_auth");
     assert_eq!(resets.len(), 1, "{}", mock.request_summary());
     assert_eq!(
         resets[0]["body"],
@@ -519,7 +503,7 @@ fn bad_inputs_fail_at_plan_naming_the_attribute() {
         error.assert_mentions(&pg_id);
         error.assert_no_backtrace();
     }
-    assert!(requests_to(&mock, "POST", "/users").is_empty());
+    assert!(mock.requests_to("POST", "/users").is_empty());
 
     // A user is fine on PostgreSQL; the same setting added later is refused at plan time too.
     tf.step(&format!(
@@ -563,7 +547,7 @@ fn a_cache_cluster_has_no_users() {
     error.assert_mentions("cluster_id");
     error.assert_mentions(&cluster_id);
     error.assert_mentions("Redis and Valkey clusters have only");
-    assert!(requests_to(&mock, "POST", "/users").is_empty());
+    assert!(mock.requests_to("POST", "/users").is_empty());
     tf.write_config(&redis);
     tf.destroy();
     assert_eq!(mock.cluster_count(), 0);

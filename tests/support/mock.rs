@@ -228,6 +228,33 @@ impl Mock {
         }
     }
 
+    /// The logged `/v2` requests with `method` on paths ending with `suffix`, oldest first.
+    pub fn requests_to(&self, method: &str, suffix: &str) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                r["method"] == method && r["path"].as_str().is_some_and(|p| p.ends_with(suffix))
+            })
+            .collect()
+    }
+
+    /// The objects of one kind (`"users"`, `"pools"`, …) the emulator keeps for a cluster, as
+    /// stored (secrets included: never print them). Panics when there is no such cluster.
+    pub fn stored_children(&self, cluster_id: &str, kind: &str) -> Vec<Value> {
+        self.cluster_record(cluster_id)
+            .unwrap_or_else(|| panic!("the emulator has no cluster {cluster_id}"))[kind]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The stored object of one kind named `name`, if the cluster has it.
+    pub fn stored_child(&self, cluster_id: &str, kind: &str, name: &str) -> Option<Value> {
+        self.stored_children(cluster_id, kind)
+            .into_iter()
+            .find(|child| child["name"] == name)
+    }
+
     /// `DELETE /_mock/requests`.
     pub fn clear_requests(&self) {
         self.control(
