@@ -176,7 +176,8 @@ impl SinkKind for Rsyslog {
             diags.err(
                 "TLS required",
                 format!(
-                    "`{}` only apply over TLS; set `tls = true` (it defaults to false).",
+                    "`{}` only apply over TLS, and `tls` is false (its default): set \
+                     `tls = true`.",
                     over_tls.join("`, `")
                 ),
                 at("tls"),
