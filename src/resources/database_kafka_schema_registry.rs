@@ -433,9 +433,10 @@ async fn register_latest(
     match &latest.schema {
         Some(schema) if same_schema(&schema_type, schema, &request.schema) => Ok(Ok(latest)),
         _ => {
-            let registered_version = match registered.version.as_deref() {
-                Some(version) => format!("version {version}"),
-                None => format!("the version with schema ID {:?}", registered.schema_id),
+            let registered_version = match (registered.version.as_deref(), registered.schema_id) {
+                (Some(version), _) => format!("version {version}"),
+                (None, Some(id)) => format!("an older version (schema ID {id})"),
+                (None, None) => "an older version".to_string(),
             };
             Ok(Err(format!(
                 "The subject already holds this schema as {registered_version}, and the \
