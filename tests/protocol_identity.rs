@@ -37,7 +37,7 @@ const CONFIGS: [&str; 9] = [
 ];
 
 /// What identifies each resource, in import-ID order.
-const IDENTITIES: [(&str, &[&str]); 16] = [
+const IDENTITIES: [(&str, &[&str]); 22] = [
     (CLUSTER, &["id"]),
     (POOL, &["cluster_id", "name"]),
     (FIREWALL, &["cluster_id"]),
@@ -54,6 +54,27 @@ const IDENTITIES: [(&str, &[&str]); 16] = [
     (CONFIGS[6], &["cluster_id"]),
     (CONFIGS[7], &["cluster_id"]),
     (CONFIGS[8], &["cluster_id"]),
+    (
+        "dbaas_database_logsink_rsyslog",
+        &["cluster_id", "logsink_id"],
+    ),
+    (
+        "dbaas_database_logsink_opensearch",
+        &["cluster_id", "logsink_id"],
+    ),
+    (
+        "dbaas_database_logsink_elasticsearch",
+        &["cluster_id", "logsink_id"],
+    ),
+    (
+        "dbaas_database_logsink_datadog",
+        &["cluster_id", "logsink_id"],
+    ),
+    ("dbaas_database_online_migration", &["cluster_id"]),
+    (
+        "dbaas_database_kafka_schema_registry",
+        &["cluster_id", "subject_name"],
+    ),
 ];
 
 fn identity_names(type_name: &str) -> &'static [&'static str] {
@@ -284,8 +305,7 @@ async fn every_resource_has_an_identity_schema_of_required_strings() {
         .iter()
         .map(|(name, schema)| (name.as_str(), schema))
         .collect();
-    let mut expected = vec![CLUSTER, POOL, FIREWALL, TOPIC, USER, DB, UNCLOUD];
-    expected.extend(CONFIGS);
+    let mut expected: Vec<&str> = IDENTITIES.iter().map(|(name, _)| *name).collect();
     expected.sort_unstable();
     assert_eq!(
         served.keys().copied().collect::<Vec<_>>(),

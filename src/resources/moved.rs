@@ -25,7 +25,7 @@ pub const DIGITALOCEAN_PROVIDERS: [&str; 2] = [
 pub const DIGITALOCEAN_SCHEMA_VERSION: i64 = 0;
 
 /// DigitalOcean's database resources and where each moves to in this provider.
-pub const COUNTERPARTS: [(&str, &str); 15] = [
+pub const COUNTERPARTS: [(&str, &str); 19] = [
     ("digitalocean_database_cluster", "dbaas_database_cluster"),
     (
         "digitalocean_database_connection_pool",
@@ -73,6 +73,22 @@ pub const COUNTERPARTS: [(&str, &str); 15] = [
     (
         "digitalocean_database_advanced_mysql_config",
         "dbaas_database_advanced_mysql_config",
+    ),
+    (
+        "digitalocean_database_logsink_rsyslog",
+        "dbaas_database_logsink_rsyslog",
+    ),
+    (
+        "digitalocean_database_logsink_opensearch",
+        "dbaas_database_logsink_opensearch",
+    ),
+    (
+        "digitalocean_database_online_migration",
+        "dbaas_database_online_migration",
+    ),
+    (
+        "digitalocean_database_kafka_schema_registry",
+        "dbaas_database_kafka_schema_registry",
     ),
 ];
 
