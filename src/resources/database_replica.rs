@@ -1549,10 +1549,11 @@ mod tests {
     fn a_password_the_api_stops_returning_is_kept() {
         let prior = existing();
         let mut silent = api_replica(None);
-        for connection in [&mut silent.connection, &mut silent.private_connection] {
-            if let Some(c) = connection {
-                c.uri = Some(String::new());
-            }
+        for connection in [&mut silent.connection, &mut silent.private_connection]
+            .into_iter()
+            .flatten()
+        {
+            connection.uri = Some(String::new());
         }
         let state = state_from_api(CLUSTER, &silent, &prior);
         assert_eq!(state.password, s("pw"));
