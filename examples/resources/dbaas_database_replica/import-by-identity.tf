@@ -1,0 +1,7 @@
+import {
+  to = dbaas_database_replica.reads
+  identity = {
+    cluster_id = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30"
+    name       = "app-pg-read-1"
+  }
+}
