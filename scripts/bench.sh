@@ -8,7 +8,8 @@
 #   - the release binary's size, and whether it is stripped (the release profile strips it),
 #   - plan / apply / refresh plan / destroy of 10, 100 and 300 clusters with the real Terraform
 #     CLI against dbaas-mock (2 s provisioning delay, Terraform's default parallelism): wall
-#     time, API requests (total, per cluster and by kind) and the provider's peak RSS.
+#     time, API requests (total, per cluster and by kind) and the provider's peak RSS, and
+#     where each apply's time goes (the creates' waves, from the emulator's request log).
 # The report is written to target/bench/results.md and printed. Nothing is asserted: this is a
 # measurement, not a test. With the defaults it takes a few minutes. Works from any directory;
 # extra arguments go to dbaas-bench (e.g. `./scripts/bench.sh --counts 10,50 --startup-runs 5`,

@@ -433,3 +433,328 @@ moved {{
         "the state is untouched"
     );
 }
+
+const USERS_AND_DBS: &str = include_str!("fixtures/do-provider-user-db-state.json");
+/// The OpenSearch cluster the users-and-databases fixture names.
+const SAMPLE_OPENSEARCH: &str = "5c0f3e1a-7b2d-4e8f-9a6b-3d4c2e1f0a9b";
+/// The Kafka ACL IDs of the fixture. The emulator keeps the IDs a create gives (the real API
+/// chooses them), so the ACLs are created with these.
+const SAMPLE_ACL_IDS: [&str; 2] = ["2f1c4b6a8d0e", "7a9b3c5d1e2f"];
+
+/// The users and database of the users-and-databases fixture, created in the emulator on a pg,
+/// a Kafka and an OpenSearch cluster: a pg user, a Kafka user with two topic ACLs, an
+/// OpenSearch user with two index ACLs and a database. Returns the clusters' IDs and the
+/// Kafka ACLs' IDs as the API answered them.
+fn create_users_and_db(mock: &Mock) -> (Objects, String, Vec<String>) {
+    use reqwest::Method;
+    let cluster = |body: Value| {
+        api(mock, Method::POST, "/v2/databases", Some(body))["database"]["id"]
+            .as_str()
+            .expect("cluster id")
+            .to_string()
+    };
+    let pg = cluster(json!({"name": "mv-pg", "engine": "pg", "version": "16",
+        "size": "db-s-1vcpu-1gb", "region": "nyc1", "num_nodes": 1}));
+    let kafka = cluster(
+        json!({"name": "mv-kafka", "engine": "kafka", "version": "3.8",
+        "size": "db-s-2vcpu-2gb", "region": "nyc1", "num_nodes": 3}),
+    );
+    let search = cluster(json!({"name": "mv-search", "engine": "opensearch",
+        "size": "db-s-1vcpu-2gb", "region": "nyc1", "num_nodes": 1}));
+    api(
+        mock,
+        Method::POST,
+        &format!("/v2/databases/{pg}/dbs"),
+        Some(json!({"name": "orders"})),
+    );
+    api(
+        mock,
+        Method::POST,
+        &format!("/v2/databases/{pg}/users"),
+        Some(json!({"name": "app"})),
+    );
+    let events = api(
+        mock,
+        Method::POST,
+        &format!("/v2/databases/{kafka}/users"),
+        Some(json!({"name": "events", "settings": {"acl": [
+            {"id": SAMPLE_ACL_IDS[0], "topic": "mv-topic", "permission": "produceconsume"},
+            {"id": SAMPLE_ACL_IDS[1], "topic": "audit-.*", "permission": "consume"}
+        ]}})),
+    );
+    let acl_ids = events["user"]["settings"]["acl"]
+        .as_array()
+        .expect("the Kafka user's ACLs")
+        .iter()
+        .map(|acl| acl["id"].as_str().expect("an ACL id").to_string())
+        .collect();
+    api(
+        mock,
+        Method::POST,
+        &format!("/v2/databases/{search}/users"),
+        Some(json!({"name": "search", "settings": {"opensearch_acl": [
+            {"index": "logs-*", "permission": "read"},
+            {"index": "metrics", "permission": "readwrite"}
+        ]}})),
+    );
+    (Objects { pg, kafka }, search, acl_ids)
+}
+
+/// The users-and-databases fixture pointed at the emulator's objects: its clusters' IDs and
+/// ACL IDs, without the dependencies on cluster resources this state does not hold.
+fn users_and_db_state(objects: &Objects, search: &str, acl_ids: &[String]) -> Value {
+    let mut text = USERS_AND_DBS
+        .replace(SAMPLE_PG, &objects.pg)
+        .replace(SAMPLE_KAFKA, &objects.kafka)
+        .replace(SAMPLE_OPENSEARCH, search);
+    for (sample_id, id) in SAMPLE_ACL_IDS.iter().zip(acl_ids) {
+        text = text.replace(sample_id, id);
+    }
+    let mut state: Value = serde_json::from_str(&text).expect("the fixture is JSON");
+    let object = state.as_object_mut().expect("a state object");
+    object.remove("_note");
+    object.insert(
+        "lineage".into(),
+        json!("0b7d5c3e-2f4a-4e6b-9c8d-1a2b3c4d5e6f"),
+    );
+    for resource in state["resources"].as_array_mut().expect("resources") {
+        resource["instances"][0]["dependencies"] = json!([]);
+    }
+    state
+}
+
+fn users_and_db_config(objects: &Objects, search: &str) -> String {
+    format!(
+        r#"
+resource "dbaas_database_db" "orders" {{
+  cluster_id = "{pg}"
+  name       = "orders"
+}}
+
+resource "dbaas_database_user" "app" {{
+  cluster_id = "{pg}"
+  name       = "app"
+}}
+
+resource "dbaas_database_user" "events" {{
+  cluster_id = "{kafka}"
+  name       = "events"
+
+  settings {{
+    acl {{
+      topic      = "mv-topic"
+      permission = "produceconsume"
+    }}
+    acl {{
+      topic      = "audit-.*"
+      permission = "consume"
+    }}
+  }}
+}}
+
+resource "dbaas_database_user" "search" {{
+  cluster_id = "{search}"
+  name       = "search"
+
+  settings {{
+    opensearch_acl {{
+      index      = "logs-*"
+      permission = "read"
+    }}
+    opensearch_acl {{
+      index      = "metrics"
+      permission = "readwrite"
+    }}
+  }}
+}}
+
+moved {{
+  from = digitalocean_database_db.orders
+  to   = dbaas_database_db.orders
+}}
+
+moved {{
+  from = digitalocean_database_user.app
+  to   = dbaas_database_user.app
+}}
+
+moved {{
+  from = digitalocean_database_user.events
+  to   = dbaas_database_user.events
+}}
+
+moved {{
+  from = digitalocean_database_user.search
+  to   = dbaas_database_user.search
+}}
+"#,
+        pg = objects.pg,
+        kafka = objects.kafka,
+    )
+}
+
+const USER_AND_DB_MOVES: [(&str, &str); 4] = [
+    (
+        "digitalocean_database_db.orders",
+        "dbaas_database_db.orders",
+    ),
+    ("digitalocean_database_user.app", "dbaas_database_user.app"),
+    (
+        "digitalocean_database_user.events",
+        "dbaas_database_user.events",
+    ),
+    (
+        "digitalocean_database_user.search",
+        "dbaas_database_user.search",
+    ),
+];
+
+/// The emulator's user `name` of `cluster_id`, as the API shows it (secrets included).
+fn live_user(mock: &Mock, cluster_id: &str, name: &str) -> Value {
+    api(
+        mock,
+        reqwest::Method::GET,
+        &format!("/v2/databases/{cluster_id}/users/{name}"),
+        None,
+    )["user"]
+        .clone()
+}
+
+#[test]
+fn users_and_databases_move_from_digitalocean_without_recreating_anything() {
+    let mock = Mock::start(&["--provision-delay-ms", "0"]);
+    let (objects, search, acl_ids) = create_users_and_db(&mock);
+    let terraform = Terraform::new(&mock);
+    terraform.write_config(&users_and_db_config(&objects, &search));
+    let source = users_and_db_state(&objects, &search, &acl_ids);
+    write_state(&terraform, &source);
+
+    if !terraform.version_at_least((1, 8)) {
+        let refused = terraform.plan_expect_error();
+        refused.assert_mentions("moved");
+        refused.assert_no_backtrace();
+        assert_eq!(terraform.state_file(), source);
+        return;
+    }
+
+    let plugin_dir = stand_in(terraform.dir());
+    terraform.set_extra_dev_overrides(&[(DIGITALOCEAN, &plugin_dir)]);
+    mock.clear_requests();
+    let plan = terraform.plan();
+    for (from, to) in USER_AND_DB_MOVES {
+        assert_eq!(
+            plan.resource_change(to)["previous_address"],
+            json!(from),
+            "{to} moves from {from}:\n{}",
+            plan.stdout
+        );
+        assert_eq!(
+            plan.actions(to),
+            ["no-op"],
+            "{to}: a move and nothing else:\n{}",
+            plan.stdout
+        );
+    }
+
+    terraform.apply();
+    assert_eq!(
+        mutations(&mock),
+        Vec::<String>::new(),
+        "nothing was changed"
+    );
+    let state = terraform.state_file();
+    for resource in state["resources"].as_array().unwrap() {
+        assert!(
+            resource["type"].as_str().unwrap().starts_with("dbaas_"),
+            "only dbaas_ resources remain: {}",
+            resource["type"]
+        );
+    }
+    let shown = terraform.show_state();
+    assert_eq!(
+        state_values(&shown, "dbaas_database_db.orders")["id"],
+        json!(format!("{},orders", objects.pg))
+    );
+    let app = state_values(&shown, "dbaas_database_user.app");
+    assert_eq!(app["id"], json!(format!("{},app", objects.pg)));
+    assert_eq!(
+        app["password"],
+        live_user(&mock, &objects.pg, "app")["password"],
+        "the refresh after the move replaced the fixture's placeholder with the real password"
+    );
+    let events = state_values(&shown, "dbaas_database_user.events");
+    let live_events = live_user(&mock, &objects.kafka, "events");
+    assert_eq!(events["access_cert"], live_events["access_cert"]);
+    assert_eq!(events["access_key"], live_events["access_key"]);
+    let ids: Vec<String> = events["settings"][0]["acl"]
+        .as_array()
+        .expect("the moved ACLs")
+        .iter()
+        .map(|acl| acl["id"].as_str().expect("an ACL id").to_string())
+        .collect();
+    assert_eq!(ids, acl_ids, "the ACLs keep the IDs the API gave them");
+    let search_user = state_values(&shown, "dbaas_database_user.search");
+    assert_eq!(
+        search_user["settings"][0]["opensearch_acl"][1]["permission"],
+        json!("readwrite")
+    );
+
+    terraform.assert_plan_empty();
+    terraform.set_extra_dev_overrides(&[]);
+    terraform.assert_plan_empty();
+
+    mock.clear_requests();
+    terraform.destroy();
+    let mut deleted = mutations(&mock);
+    deleted.sort();
+    let delete = |path: String| format!("{} {}", json!("DELETE"), json!(path));
+    let mut expected = vec![
+        delete(format!("/v2/databases/{}/dbs/orders", objects.pg)),
+        delete(format!("/v2/databases/{}/users/app", objects.pg)),
+        delete(format!("/v2/databases/{}/users/events", objects.kafka)),
+        delete(format!("/v2/databases/{search}/users/search")),
+    ];
+    expected.sort();
+    assert_eq!(
+        deleted, expected,
+        "destroy deletes what was moved, once each"
+    );
+}
+
+#[test]
+fn a_user_moved_into_the_db_type_is_a_clear_error() {
+    let mock = Mock::start(&["--provision-delay-ms", "0"]);
+    let (objects, search, acl_ids) = create_users_and_db(&mock);
+    let terraform = Terraform::new(&mock);
+    let plugin_dir = stand_in(terraform.dir());
+    terraform.set_extra_dev_overrides(&[(DIGITALOCEAN, &plugin_dir)]);
+    let mut source = users_and_db_state(&objects, &search, &acl_ids);
+    source["resources"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["name"] == "app");
+    write_state(&terraform, &source);
+    terraform.write_config(&format!(
+        r#"
+resource "dbaas_database_db" "app" {{
+  cluster_id = "{}"
+  name       = "app"
+}}
+
+moved {{
+  from = digitalocean_database_user.app
+  to   = dbaas_database_db.app
+}}
+"#,
+        objects.pg
+    ));
+    let failed = terraform.plan_expect_error();
+    failed.assert_no_backtrace();
+    if !terraform.version_at_least((1, 8)) {
+        failed.assert_mentions("moved");
+        return;
+    }
+    failed.assert_mentions("dbaas_database_db can be moved from digitalocean_database_db only");
+    failed.assert_mentions("move it to dbaas_database_user instead");
+    assert_eq!(terraform.state_file(), source, "the state is untouched");
+}

@@ -1,8 +1,10 @@
 //! MoveResourceState through the wire protocol against the built binary, as Terraform ≥ 1.8
 //! sends it for `moved` from DigitalOcean's provider: to a provider it started but never
 //! configured, with the stored JSON of `tests/fixtures/do-provider-state-sample.json` (state
-//! written by terraform-provider-digitalocean v2.99.1). Each of the four types converts, with
-//! the matching identity; every other source is refused with a message that says what can move.
+//! written by terraform-provider-digitalocean v2.99.1) for the cluster, pool, topic and
+//! firewall, and of `tests/fixtures/do-provider-user-db-state.json` (users and a database in
+//! the shape that provider stores them) for users and databases. Each type converts, with the
+//! matching identity; every other source is refused with a message that says what can move.
 
 mod protocol_support;
 
@@ -12,12 +14,23 @@ use serde_json::Value;
 
 const DIGITALOCEAN: &str = "registry.terraform.io/digitalocean/digitalocean";
 const SAMPLE: &str = include_str!("fixtures/do-provider-state-sample.json");
+const USERS_AND_DBS: &str = include_str!("fixtures/do-provider-user-db-state.json");
 const PG: &str = "a1d66fd5-cf39-41ea-91e2-b1697c31b4f3";
 const KAFKA: &str = "2afb2722-9974-4536-bea5-402e986c33f6";
+const OPENSEARCH: &str = "5c0f3e1a-7b2d-4e8f-9a6b-3d4c2e1f0a9b";
 
 /// The sample's attributes of `type_name.name`, as Terraform sends them.
 fn sample(type_name: &str, name: &str) -> Vec<u8> {
-    let state: Value = serde_json::from_str(SAMPLE).unwrap();
+    attributes_in(SAMPLE, type_name, name)
+}
+
+/// The attributes of `type_name.name` in the users-and-databases fixture.
+fn user_or_db(type_name: &str, name: &str) -> Vec<u8> {
+    attributes_in(USERS_AND_DBS, type_name, name)
+}
+
+fn attributes_in(fixture: &str, type_name: &str, name: &str) -> Vec<u8> {
+    let state: Value = serde_json::from_str(fixture).unwrap();
     let resource = state["resources"]
         .as_array()
         .unwrap()
@@ -321,4 +334,203 @@ async fn other_sources_are_refused_with_what_can_move() {
         unknown_target.contains("dbaas_database_nothing"),
         "{unknown_target}"
     );
+}
+
+/// The blocks of a nested block list (none when it is null).
+fn blocks<'a>(value: &'a Dynamic, name: &str) -> &'a [Dynamic] {
+    match value.attribute(name) {
+        Some(Dynamic::List(items)) => items,
+        Some(other) if other.is_null() => &[],
+        other => panic!("{name} is {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn users_and_databases_move_on_an_unconfigured_provider() {
+    let mut session = Session::start(None).await;
+
+    let db = moved(
+        &mut session,
+        request(
+            "digitalocean_database_db",
+            0,
+            user_or_db("digitalocean_database_db", "orders"),
+            "dbaas_database_db",
+        ),
+    )
+    .await;
+    assert_eq!(
+        text(&db.state, "id"),
+        format!("{PG},orders"),
+        "`<cluster>/database/<name>` becomes `<cluster>,<name>`"
+    );
+    assert_eq!(text(&db.state, "cluster_id"), PG);
+    assert_eq!(text(&db.state, "name"), "orders");
+    assert_eq!(text(&db.identity, "cluster_id"), PG);
+    assert_eq!(text(&db.identity, "name"), "orders");
+
+    let app = moved(
+        &mut session,
+        request(
+            "digitalocean_database_user",
+            0,
+            user_or_db("digitalocean_database_user", "app"),
+            "dbaas_database_user",
+        ),
+    )
+    .await;
+    assert_eq!(text(&app.state, "id"), format!("{PG},app"));
+    assert_eq!(text(&app.state, "role"), "normal");
+    assert_eq!(
+        text(&app.state, "password"),
+        "<secret>",
+        "the stored password comes along until the next refresh"
+    );
+    assert!(
+        blocks(&app.state, "settings").is_empty(),
+        "the empty settings block DigitalOcean stores for every user is no settings: {:?}",
+        app.state.attribute("settings")
+    );
+    for unset in ["mysql_auth_plugin", "access_cert", "access_key"] {
+        assert!(
+            app.state.attribute(unset).unwrap().is_null(),
+            "{unset}: \"\" is unset"
+        );
+    }
+    assert_eq!(text(&app.identity, "cluster_id"), PG);
+    assert_eq!(text(&app.identity, "name"), "app");
+
+    let events = moved(
+        &mut session,
+        request(
+            "digitalocean_database_user",
+            0,
+            user_or_db("digitalocean_database_user", "events"),
+            "dbaas_database_user",
+        ),
+    )
+    .await;
+    assert_eq!(text(&events.state, "id"), format!("{KAFKA},events"));
+    assert!(text(&events.state, "access_cert").starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(text(&events.state, "access_key").starts_with("-----BEGIN PRIVATE KEY-----"));
+    let settings = blocks(&events.state, "settings");
+    assert_eq!(settings.len(), 1, "one settings block");
+    let acls: Vec<(&str, &str, &str)> = blocks(&settings[0], "acl")
+        .iter()
+        .map(|acl| (text(acl, "id"), text(acl, "topic"), text(acl, "permission")))
+        .collect();
+    assert_eq!(
+        acls,
+        [
+            ("2f1c4b6a8d0e", "mv-topic", "produceconsume"),
+            ("7a9b3c5d1e2f", "audit-.*", "consume")
+        ],
+        "the ACLs, in order, with the IDs the API gave them"
+    );
+    assert!(blocks(&settings[0], "opensearch_acl").is_empty());
+    assert_eq!(text(&events.identity, "cluster_id"), KAFKA);
+    assert_eq!(text(&events.identity, "name"), "events");
+
+    let search = moved(
+        &mut session,
+        request(
+            "digitalocean_database_user",
+            0,
+            user_or_db("digitalocean_database_user", "search"),
+            "dbaas_database_user",
+        ),
+    )
+    .await;
+    let settings = blocks(&search.state, "settings");
+    assert_eq!(settings.len(), 1);
+    let indexes: Vec<(&str, &str)> = blocks(&settings[0], "opensearch_acl")
+        .iter()
+        .map(|acl| (text(acl, "index"), text(acl, "permission")))
+        .collect();
+    assert_eq!(indexes, [("logs-*", "read"), ("metrics", "readwrite")]);
+    assert!(blocks(&settings[0], "acl").is_empty());
+    assert_eq!(text(&search.identity, "cluster_id"), OPENSEARCH);
+}
+
+#[tokio::test]
+async fn users_and_databases_refuse_other_sources_and_broken_state() {
+    let mut session = Session::start(None).await;
+    let user = || user_or_db("digitalocean_database_user", "events");
+    let db = || user_or_db("digitalocean_database_db", "orders");
+
+    let user_as_db = refused(
+        &mut session,
+        request("digitalocean_database_user", 0, user(), "dbaas_database_db"),
+    )
+    .await;
+    assert!(
+        user_as_db.contains("dbaas_database_db can be moved from digitalocean_database_db only")
+            && user_as_db.contains("move it to dbaas_database_user instead"),
+        "{user_as_db}"
+    );
+
+    let db_as_user = refused(
+        &mut session,
+        request("digitalocean_database_db", 0, db(), "dbaas_database_user"),
+    )
+    .await;
+    assert!(
+        db_as_user
+            .contains("dbaas_database_user can be moved from digitalocean_database_user only")
+            && db_as_user.contains("move it to dbaas_database_db instead"),
+        "{db_as_user}"
+    );
+
+    let cluster_as_user = refused(
+        &mut session,
+        request(
+            "digitalocean_database_cluster",
+            0,
+            sample("digitalocean_database_cluster", "kafka"),
+            "dbaas_database_user",
+        ),
+    )
+    .await;
+    assert!(
+        cluster_as_user.contains("move it to dbaas_database_cluster instead"),
+        "{cluster_as_user}"
+    );
+
+    for target in ["dbaas_database_user", "dbaas_database_db"] {
+        let source = target.replace("dbaas_", "digitalocean_");
+        let newer = refused(&mut session, request(&source, 1, user(), target)).await;
+        assert!(newer.contains("schema version 1"), "{target}: {newer}");
+
+        let broken = refused(&mut session, request(&source, 0, b"[1,2".to_vec(), target)).await;
+        assert!(broken.contains("not a JSON object"), "{target}: {broken}");
+
+        let not_an_object =
+            refused(&mut session, request(&source, 0, b"\"x\"".to_vec(), target)).await;
+        assert!(
+            not_an_object.contains("not a JSON object"),
+            "{target}: {not_an_object}"
+        );
+
+        let no_name = refused(
+            &mut session,
+            request(
+                &source,
+                0,
+                format!(r#"{{"id": "{PG}/x", "cluster_id": "{PG}"}}"#).into_bytes(),
+                target,
+            ),
+        )
+        .await;
+        assert!(no_name.contains("has no `name`"), "{target}: {no_name}");
+
+        let no_cluster = refused(
+            &mut session,
+            request(&source, 0, br#"{"name": "orders"}"#.to_vec(), target),
+        )
+        .await;
+        assert!(
+            no_cluster.contains("has no `cluster_id`"),
+            "{target}: {no_cluster}"
+        );
+    }
 }

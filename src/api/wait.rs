@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Cluster waits read through one cluster-list watch per client, so that concurrent waiters
-//! share one list request per round (see `cluster_list.rs`).
+//! share one list request per round, requested once every check of the round is due (see
+//! `cluster_list.rs`); each wait tells the watch when its next check is due.
 //!
 //! [`poll_until`] is the loop underneath. Checks start after `schedule.first` (or at once) and
 //! then at doubling intervals capped at `schedule.max_interval`. The deadline is a hard bound:
@@ -188,23 +189,27 @@ where
         deadline,
         cancel,
         immediate,
+        |_| {},
         check,
     )
     .await
 }
 
-/// [`poll_until`] with the intervals growing as `growth` says.
-async fn poll_with<T, F, Fut>(
+/// [`poll_until`] with the intervals growing as `growth` says. `planned` is told when each
+/// check is due before the wait for it begins (cluster waits share their lists by it).
+async fn poll_with<T, F, Fut, P>(
     schedule: &PollSchedule,
     growth: Growth,
     deadline: Instant,
     cancel: &CancellationToken,
     immediate: bool,
+    planned: P,
     mut check: F,
 ) -> Result<T, WaitError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Poll<T>, ApiError>>,
+    P: Fn(Instant),
 {
     let started = Instant::now();
     let mut last: Option<String> = None;
@@ -214,6 +219,7 @@ where
         (started + schedule.interval(0), 1)
     };
     loop {
+        planned(next_check);
         let timeout = |last: Option<String>| WaitError::Timeout {
             waited: started.elapsed(),
             last,
@@ -301,19 +307,23 @@ where
         deadline,
         cancel,
         immediate,
+        |_| {},
         read,
         condition,
     )
     .await
 }
 
-/// [`await_condition`] with the intervals growing as `growth` says.
-async fn await_with<T, C, F, Fut>(
+/// [`await_condition`] with the intervals growing as `growth` says; `planned` as for
+/// [`poll_with`].
+#[allow(clippy::too_many_arguments)]
+async fn await_with<T, C, F, Fut, P>(
     schedule: &PollSchedule,
     growth: Growth,
     deadline: Instant,
     cancel: &CancellationToken,
     immediate: bool,
+    planned: P,
     mut read: F,
     condition: C,
 ) -> Result<C::Output, WaitError>
@@ -321,12 +331,21 @@ where
     C: Condition<T>,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, ApiError>>,
+    P: Fn(Instant),
 {
     let condition = &condition;
-    poll_with(schedule, growth, deadline, cancel, immediate, move || {
-        let object = read();
-        async move { Ok(condition.check(object.await?)) }
-    })
+    poll_with(
+        schedule,
+        growth,
+        deadline,
+        cancel,
+        immediate,
+        planned,
+        move || {
+            let object = read();
+            async move { Ok(condition.check(object.await?)) }
+        },
+    )
     .await
 }
 
@@ -378,6 +397,7 @@ impl Clusters<'_> {
             deadline,
             cancel,
             immediate,
+            |due| watcher.plan(due),
             || watcher.read(),
             condition,
         )

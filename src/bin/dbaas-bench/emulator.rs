@@ -25,6 +25,8 @@ pub struct Emulator {
     /// Held for its `Drop`: the emulator lives exactly as long as this value.
     _process: ChildGuard,
     pub url: String,
+    /// Its `creating` → `online` delay.
+    pub provision_delay_ms: u64,
     /// The token the emulator accepts, sent with every control request.
     token: String,
     http: HttpClient,
@@ -36,6 +38,9 @@ pub struct LoggedRequest {
     pub method: String,
     pub path: String,
     pub status: Option<u16>,
+    /// When the emulator received it, in milliseconds since the Unix epoch.
+    #[serde(default)]
+    pub at_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +99,7 @@ impl Emulator {
         Ok(Emulator {
             _process: child,
             url,
+            provision_delay_ms,
             token: token.to_string(),
             http,
         })

@@ -16,7 +16,8 @@
 //!    resource with `count`) against `dbaas-mock` ([`emulator`]) with a fixed provisioning
 //!    delay ([`scenario`]): wall time, the API requests the emulator logged, split by kind
 //!    ([`requests`]: list calls versus reads by id show how much the shared cluster-list watch
-//!    of `dbaas::api::wait` saves), and the provider's peak resident memory ([`wrapper`]).
+//!    of `dbaas::api::wait` saves), where each apply's time goes (the creates' waves, from the
+//!    log's timestamps), and the provider's peak resident memory ([`wrapper`]).
 //!
 //! The report is rendered by [`report`]. Nothing here asserts a timing: the numbers are
 //! reported, never judged.

@@ -29,6 +29,7 @@ impl Report {
         self.render_provider(&mut out);
         self.render_phases(&mut out);
         self.render_requests(&mut out);
+        self.render_timeline(&mut out);
         self.render_comparison(&mut out);
         self.render_notes(&mut out);
         out
@@ -194,6 +195,59 @@ impl Report {
                 r.kind(RequestKind::Delete),
                 r.kind(RequestKind::Other),
                 r.not_2xx
+            );
+        }
+    }
+
+    /// Where each apply's time went: when the first request and the creates went out.
+    fn render_timeline(&self, out: &mut String) {
+        let applies: Vec<&PhaseResult> = self
+            .phases
+            .iter()
+            .filter(|r| r.phase == Phase::Apply)
+            .collect();
+        if applies.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n### Where the apply's time goes\n");
+        let _ = writeln!(
+            out,
+            "From the emulator's request log: Terraform starts at most 10 creates at once, so \
+             they go out in waves (creates less than half the provisioning delay apart are one \
+             wave) and the next wave starts as the previous one is seen online. \"wave period\" \
+             is the mean time from one wave's last create to the next one's; it cannot be \
+             shorter than the provisioning delay ({} ms), and \"beyond the delay\" is what it \
+             adds. \"widest wave\" is the longest time between a wave's first and last create. \
+             \"first request\" is the time from starting Terraform to the first API request, \
+             \"after the last request\" from the last one to Terraform's exit.\n",
+            self.provision_delay_ms
+        );
+        let _ = writeln!(
+            out,
+            "| clusters | wall time | first request | waves (creates each) | widest wave | wave period | beyond the delay | after the last request |"
+        );
+        let _ = writeln!(out, "|---:|---:|---:|---|---:|---:|---:|---:|");
+        let seconds =
+            |d: Option<Duration>| d.map_or("–".into(), |d| format!("{:.2} s", d.as_secs_f64()));
+        for result in applies {
+            let t = &result.timeline;
+            let sizes: Vec<String> = t.waves.iter().map(|w| w.creates.to_string()).collect();
+            let period = t.wave_period();
+            let beyond =
+                period.map(|p| p.saturating_sub(Duration::from_millis(self.provision_delay_ms)));
+            let after = t.last_request.map(|last| result.wall.saturating_sub(last));
+            let _ = writeln!(
+                out,
+                "| {} | {:.2} s | {} | {} ({}) | {} | {} | {} | {} |",
+                result.clusters,
+                result.wall.as_secs_f64(),
+                seconds(t.first_request),
+                t.waves.len(),
+                sizes.join(", "),
+                seconds(t.widest_wave()),
+                seconds(period),
+                seconds(beyond),
+                seconds(after)
             );
         }
     }

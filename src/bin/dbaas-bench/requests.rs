@@ -1,8 +1,12 @@
 //! What the emulator's request log says about a phase: how many API calls, and of which kind.
 //! The split (one shared list per polling round versus a read per cluster) is the figure that
-//! shows the shared cluster-list watch of `dbaas::api::wait` at work.
+//! shows the shared cluster-list watch of `dbaas::api::wait` at work. The log's timestamps
+//! show where an apply's time goes ([`Timeline`]): Terraform starts at most its parallelism's
+//! worth of creates at once, so the creates go out in waves, one per provisioning delay plus
+//! whatever the provider adds to notice that a wave is online.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crate::emulator::LoggedRequest;
 
@@ -68,6 +72,73 @@ impl RequestCounts {
     }
 }
 
+/// When a phase's requests went out, relative to the start of the Terraform command.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Timeline {
+    pub first_request: Option<Duration>,
+    pub last_request: Option<Duration>,
+    /// The creates, grouped into waves: a create less than half the provisioning delay after
+    /// the previous one belongs to its wave.
+    pub waves: Vec<Wave>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wave {
+    /// When its first create went out.
+    pub start: Duration,
+    /// When its last create went out: the slowest of the creates it follows was seen online.
+    pub end: Duration,
+    pub creates: usize,
+}
+
+impl Timeline {
+    pub fn of(requests: &[LoggedRequest], started_at_ms: u64, delay_ms: u64) -> Timeline {
+        let offset = |at_ms: u64| Duration::from_millis(at_ms.saturating_sub(started_at_ms));
+        let mut creates: Vec<u64> = requests
+            .iter()
+            .filter(|r| RequestKind::of(&r.method, &r.path) == RequestKind::Create)
+            .map(|r| r.at_ms)
+            .collect();
+        creates.sort_unstable();
+        let mut waves: Vec<Wave> = Vec::new();
+        let mut previous: Option<u64> = None;
+        for at in creates {
+            match (previous, waves.last_mut()) {
+                (Some(before), Some(wave)) if at - before < delay_ms / 2 => {
+                    wave.creates += 1;
+                    wave.end = offset(at);
+                }
+                _ => waves.push(Wave {
+                    start: offset(at),
+                    end: offset(at),
+                    creates: 1,
+                }),
+            }
+            previous = Some(at);
+        }
+        Timeline {
+            first_request: requests.iter().map(|r| r.at_ms).min().map(offset),
+            last_request: requests.iter().map(|r| r.at_ms).max().map(offset),
+            waves,
+        }
+    }
+
+    /// The mean time from one wave's last create to the next one's: how long each wave
+    /// held up the one after it.
+    pub fn wave_period(&self) -> Option<Duration> {
+        let (first, last) = (self.waves.first()?, self.waves.last()?);
+        let gaps = u32::try_from(self.waves.len() - 1)
+            .ok()
+            .filter(|&n| n > 0)?;
+        Some((last.end - first.end) / gaps)
+    }
+
+    /// The longest time between a wave's first and last create.
+    pub fn widest_wave(&self) -> Option<Duration> {
+        self.waves.iter().map(|w| w.end - w.start).max()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +174,7 @@ mod tests {
             method: method.into(),
             path: path.into(),
             status,
+            at_ms: 0,
         };
         let counts = RequestCounts::of(&[
             request("POST", "/v2/databases", Some(201)),
@@ -114,5 +186,55 @@ mod tests {
         assert_eq!(counts.kind(RequestKind::List), 1);
         assert_eq!(counts.kind(RequestKind::Other), 0);
         assert_eq!(counts.not_2xx, 2);
+    }
+
+    #[test]
+    fn creates_are_grouped_into_waves() {
+        let request = |method: &str, path: &str, at_ms| LoggedRequest {
+            method: method.into(),
+            path: path.into(),
+            status: Some(200),
+            at_ms,
+        };
+        let timeline = Timeline::of(
+            &[
+                request("GET", "/v2/databases/options", 1_200),
+                request("POST", "/v2/databases", 1_250),
+                request("POST", "/v2/databases", 1_240),
+                request("GET", "/v2/databases", 1_800),
+                request("POST", "/v2/databases", 3_500),
+                request("POST", "/v2/databases", 3_600),
+                request("POST", "/v2/databases", 5_800),
+                request("GET", "/v2/databases", 7_900),
+            ],
+            1_000,
+            2_000,
+        );
+        let ms = Duration::from_millis;
+        assert_eq!(timeline.first_request, Some(ms(200)));
+        assert_eq!(timeline.last_request, Some(ms(6_900)));
+        assert_eq!(
+            timeline.waves,
+            [
+                Wave {
+                    start: ms(240),
+                    end: ms(250),
+                    creates: 2
+                },
+                Wave {
+                    start: ms(2_500),
+                    end: ms(2_600),
+                    creates: 2
+                },
+                Wave {
+                    start: ms(4_800),
+                    end: ms(4_800),
+                    creates: 1
+                },
+            ]
+        );
+        assert_eq!(timeline.wave_period(), Some(ms(2_275)));
+        assert_eq!(timeline.widest_wave(), Some(ms(100)));
+        assert_eq!(Timeline::of(&[], 0, 2_000).wave_period(), None);
     }
 }

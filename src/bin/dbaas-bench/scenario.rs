@@ -8,13 +8,13 @@ use std::fs;
 use std::path::Path;
 use std::process::{Child, ExitStatus, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 
 use crate::emulator::Emulator;
 use crate::process::{scrubbed_command, tail, ChildGuard};
-use crate::requests::RequestCounts;
+use crate::requests::{RequestCounts, Timeline};
 use crate::wrapper::{WrapperRecords, WRAPPER_REAL_PROVIDER_ENV, WRAPPER_RECORD_DIR_ENV};
 use crate::{log, DIGITALOCEAN_BINARY, PROVIDER_BINARY};
 
@@ -110,6 +110,8 @@ pub struct PhaseResult {
     pub phase: Phase,
     pub wall: Duration,
     pub requests: RequestCounts,
+    /// When the requests went out (the creates in waves), from the emulator's log.
+    pub timeline: Timeline,
     /// Highest `VmHWM` of the provider processes Terraform started, in KiB.
     pub peak_rss_kib: Option<u64>,
     pub provider_processes: usize,
@@ -221,6 +223,7 @@ impl<'a> TerraformBench<'a> {
             .stdout(fs::File::create(&stdout_path)?)
             .stderr(fs::File::create(&stderr_path)?);
         let started = Instant::now();
+        let started_at_ms = epoch_ms();
         let mut child = ChildGuard(
             command
                 .spawn()
@@ -236,7 +239,9 @@ impl<'a> TerraformBench<'a> {
                 tail(&stderr_path)
             );
         }
-        let requests = RequestCounts::of(&self.emulator.requests()?);
+        let logged = self.emulator.requests()?;
+        let requests = RequestCounts::of(&logged);
+        let timeline = Timeline::of(&logged, started_at_ms, self.emulator.provision_delay_ms);
         let memory = WrapperRecords::read(&record_dir)?;
         Ok(PhaseResult {
             subject: self.subject,
@@ -244,12 +249,20 @@ impl<'a> TerraformBench<'a> {
             phase,
             wall,
             requests,
+            timeline,
             peak_rss_kib: memory.peak_kib,
             provider_processes: memory.started,
             unreported_processes: memory.started - memory.reported,
             plan_not_empty: phase == Phase::Refresh && code == 2,
         })
     }
+}
+
+/// Now, in milliseconds since the Unix epoch (the emulator's log uses the same clock).
+fn epoch_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Waits for `child`, killing it past `limit`. The wall time ends when the exit is seen; the
