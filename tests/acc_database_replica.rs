@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use support::cluster::{int_attr, str_attr, ClusterHcl, PG_NEWER, REGION, SMALL};
+use support::cluster::{int_attr, str_attr, ClusterHcl, MEDIUM, PG_NEWER, REGION, SMALL};
 use support::terraform::{state_resource, state_resource_count, state_values, TEST_PROVIDER_BLOCK};
 use support::text::hcl_string;
 use support::{Mock, Terraform};
@@ -369,6 +369,93 @@ fn secrets_out_of_state_keep_the_password_and_uris_out_of_the_state_file() {
             "{address}: the rest stays"
         );
     }
+    tf.destroy();
+    assert_eq!(mock.cluster_count(), 0);
+}
+
+/// Needs the emulator to serve `PUT /v2/databases/{replica_uuid}/resize` (see the module docs
+/// of `src/api/replicas.rs`).
+#[test]
+fn replica_resizes_in_place_and_storage_only_grows() {
+    let mock = Mock::start(&[]);
+    let tf = Terraform::new(&mock);
+    let with = |body: &str| format!("{}\n{}", pg_cluster(), replica_block("acc-replica-r", body));
+    let state = tf.step(&with(""));
+    let cluster_id = str_attr(state_values(&state, CLUSTER), "id").to_string();
+    let before = state_values(&state, REPLICA).clone();
+
+    // A bigger size resizes in place; the connection details stay known in the plan.
+    tf.write_config(&with(&format!("  size       = {}\n", hcl_string(MEDIUM))));
+    let plan = tf.plan();
+    plan.assert_update(REPLICA);
+    for attribute in ["host", "port", "private_host", "uuid"] {
+        assert!(!plan.is_unknown(REPLICA, attribute), "{attribute}");
+    }
+    assert!(plan.is_unknown(REPLICA, "storage_size_mib"));
+    tf.apply();
+    tf.assert_plan_empty();
+    let values = state_values(&tf.show_state(), REPLICA).clone();
+    let stored = stored_replica(&mock, &cluster_id, "acc-replica-r").unwrap();
+    assert_eq!(stored["size"], MEDIUM);
+    assert_eq!(
+        stored["status"], "online",
+        "apply returned before the resize ended"
+    );
+    assert_eq!(str_attr(&values, "size"), MEDIUM);
+    assert_eq!(values["uuid"], before["uuid"]);
+    assert_eq!(values["host"], before["host"]);
+    let resizes = requests_to(&mock, "PUT", "/resize");
+    assert_eq!(resizes.len(), 1);
+    assert!(resizes[0]["path"]
+        .as_str()
+        .unwrap()
+        .contains(str_attr(&values, "uuid")));
+
+    // More storage grows in place; less is a plan-time error.
+    let grown = int_attr(&values, "storage_size_mib") + 10240;
+    let body = format!(
+        "  size             = {}\n  storage_size_mib = {grown}\n",
+        hcl_string(MEDIUM)
+    );
+    tf.write_config(&with(&body));
+    tf.plan().assert_update(REPLICA);
+    tf.apply();
+    tf.assert_plan_empty();
+    let stored = stored_replica(&mock, &cluster_id, "acc-replica-r").unwrap();
+    assert_eq!(stored["storage_size_mib"], grown);
+    let body = format!(
+        "  size             = {}\n  storage_size_mib = {}\n",
+        hcl_string(MEDIUM),
+        grown - 1024
+    );
+    tf.write_config(&with(&body));
+    let error = tf.plan_expect_error();
+    error.assert_mentions("Storage cannot shrink");
+    error.assert_mentions("`storage_size_mib`");
+    error.assert_no_backtrace();
+
+    // A resize made outside Terraform shows as drift, and the next apply sets it back.
+    let medium = format!("  size       = {}\n", hcl_string(MEDIUM));
+    tf.write_config(&with(&medium));
+    tf.assert_plan_empty();
+    let (status, _) = mock.v2(
+        Method::PUT,
+        &format!("/v2/databases/{}/resize", str_attr(&values, "uuid")),
+        Some(json!({"size": "db-s-2vcpu-4gb", "num_nodes": 1})),
+    );
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let plan = tf.plan();
+    plan.assert_update(REPLICA);
+    assert_eq!(
+        plan.resource_change(REPLICA)["change"]["before"]["size"],
+        "db-s-2vcpu-4gb"
+    );
+    assert_eq!(plan.planned(REPLICA, "size"), MEDIUM);
+    tf.apply();
+    tf.assert_plan_empty();
+    let stored = stored_replica(&mock, &cluster_id, "acc-replica-r").unwrap();
+    assert_eq!(stored["size"], MEDIUM);
+    tf.write_config(&pg_cluster());
     tf.destroy();
     assert_eq!(mock.cluster_count(), 0);
 }

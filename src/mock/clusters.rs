@@ -530,6 +530,19 @@ async fn resize(
     let storage = json::optional_int(&body, "storage_size_mib", "storage_size_mib")?;
     app.write(|store| {
         let now = store.now_ms;
+        if store.cluster(&id).is_err() {
+            // A replica is resized like a cluster of one node, by its own UUID.
+            if let Some(resized) = super::ops::replicas::resize(
+                store,
+                &id,
+                size,
+                num_nodes,
+                storage,
+                !ctx.never_settles,
+            ) {
+                return resized;
+            }
+        }
         let cluster = store.cluster_mut(&id)?;
         cluster.require_online("resize cluster")?;
         catalogue().check_layout(cluster.engine, num_nodes, size)?;

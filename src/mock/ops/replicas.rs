@@ -228,6 +228,75 @@ async fn create(
     ))
 }
 
+/// `PUT /v2/databases/{replica_id}/resize` (served by the cluster resize route): a replica is
+/// resized like a cluster of one node, by its own UUID, as DigitalOcean's provider does it (the
+/// contract has no replica resize path). It is `resizing` for the provision delay, with the
+/// new size and storage at once. `None` when no replica has this ID.
+pub fn resize(
+    store: &mut Store,
+    replica_id: &str,
+    size: &str,
+    num_nodes: i64,
+    storage: Option<i64>,
+    settles: bool,
+) -> Option<ApiResult<()>> {
+    let primary_id = store
+        .data
+        .clusters
+        .iter()
+        .find(|c| c.replicas.iter().any(|r| r.id == replica_id))?
+        .id
+        .clone();
+    let now = store.now_ms;
+    let checked = (|| {
+        let primary = store.cluster(&primary_id)?;
+        let replica = primary
+            .replicas
+            .iter()
+            .find(|r| r.id == replica_id)
+            .ok_or_else(ApiError::not_found)?;
+        if replica.status != ClusterStatus::Online {
+            return Err(ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                format!(
+                    "resize replica cannot be performed. Reason: replica is {}",
+                    replica.status.as_str()
+                ),
+            ));
+        }
+        if num_nodes != 1 {
+            return Err(ApiError::unprocessable(format!(
+                "num_nodes: a read-only replica has exactly one node, not {num_nodes}"
+            )));
+        }
+        catalogue().check_layout(primary.engine, 1, size)?;
+        if size_memory_gib(size) < size_memory_gib(&primary.size) {
+            return Err(ApiError::unprocessable(format!(
+                "size: a replica must be at least as large as its primary's nodes ({}), not {size}",
+                primary.size
+            )));
+        }
+        match storage {
+            Some(storage) => check_storage(size, storage, Some(replica.storage_size_mib)),
+            None => Ok(replica.storage_size_mib.max(base_storage_mib(size))),
+        }
+    })();
+    Some(checked.and_then(|storage_size_mib| {
+        let replica = store
+            .cluster_mut(&primary_id)?
+            .replicas
+            .iter_mut()
+            .find(|r| r.id == replica_id)
+            .ok_or_else(ApiError::not_found)?;
+        replica.size = size.to_string();
+        replica.storage_size_mib = storage_size_mib;
+        replica.status = ClusterStatus::Resizing;
+        replica.status_since_ms = now;
+        replica.settles = settles;
+        Ok(())
+    }))
+}
+
 async fn destroy(
     State(app): State<Arc<App>>,
     Path((id, name)): Path<(String, String)>,
