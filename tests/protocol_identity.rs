@@ -37,7 +37,7 @@ const CONFIGS: [&str; 9] = [
 ];
 
 /// What identifies each resource, in import-ID order.
-const IDENTITIES: [(&str, &[&str]); 22] = [
+const IDENTITIES: [(&str, &[&str]); 23] = [
     (CLUSTER, &["id"]),
     (POOL, &["cluster_id", "name"]),
     (FIREWALL, &["cluster_id"]),
@@ -75,6 +75,7 @@ const IDENTITIES: [(&str, &[&str]); 22] = [
         "dbaas_database_kafka_schema_registry",
         &["cluster_id", "subject_name"],
     ),
+    ("dbaas_database_replica", &["cluster_id", "name"]),
 ];
 
 fn identity_names(type_name: &str) -> &'static [&'static str] {

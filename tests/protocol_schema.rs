@@ -18,7 +18,7 @@ use protocol_support::{
     Plugin, Schemas,
 };
 
-const RESOURCES: [&str; 22] = [
+const RESOURCES: [&str; 23] = [
     "dbaas_database_cluster",
     "dbaas_database_connection_pool",
     "dbaas_database_db",
@@ -41,17 +41,19 @@ const RESOURCES: [&str; 22] = [
     "dbaas_database_logsink_datadog",
     "dbaas_database_online_migration",
     "dbaas_database_kafka_schema_registry",
+    "dbaas_database_replica",
 ];
 const EPHEMERAL_RESOURCES: [&str; 2] = [
     "dbaas_database_credentials",
     "dbaas_uncloud_database_credentials",
 ];
-const DATA_SOURCES: [&str; 7] = [
+const DATA_SOURCES: [&str; 8] = [
     "dbaas_database_ca",
     "dbaas_database_cluster",
     "dbaas_database_connection_pool",
     "dbaas_database_metrics_credentials",
     "dbaas_database_options",
+    "dbaas_database_replica",
     "dbaas_database_user",
     "dbaas_uncloud_database",
 ];

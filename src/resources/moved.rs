@@ -25,7 +25,7 @@ pub const DIGITALOCEAN_PROVIDERS: [&str; 2] = [
 pub const DIGITALOCEAN_SCHEMA_VERSION: i64 = 0;
 
 /// DigitalOcean's database resources and where each moves to in this provider.
-pub const COUNTERPARTS: [(&str, &str); 19] = [
+pub const COUNTERPARTS: [(&str, &str); 20] = [
     ("digitalocean_database_cluster", "dbaas_database_cluster"),
     (
         "digitalocean_database_connection_pool",
@@ -38,6 +38,7 @@ pub const COUNTERPARTS: [(&str, &str); 19] = [
     ("digitalocean_database_firewall", "dbaas_database_firewall"),
     ("digitalocean_database_user", "dbaas_database_user"),
     ("digitalocean_database_db", "dbaas_database_db"),
+    ("digitalocean_database_replica", "dbaas_database_replica"),
     (
         "digitalocean_database_postgresql_config",
         "dbaas_database_postgresql_config",
