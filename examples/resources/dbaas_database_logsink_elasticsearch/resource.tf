@@ -7,6 +7,11 @@ resource "dbaas_database_cluster" "mysql" {
   node_count = 1
 }
 
+variable "elasticsearch_ca_cert" {
+  description = "The CA certificate (PEM) of the Elasticsearch endpoint."
+  type        = string
+}
+
 variable "elasticsearch_url" {
   description = "https://user:password@host:9200 of the Elasticsearch server"
   type        = string
@@ -25,5 +30,5 @@ resource "dbaas_database_logsink_elasticsearch" "logs" {
 
   index_prefix   = "app-mysql"
   index_days_max = 30
-  ca_cert        = file("${path.module}/elastic-ca.pem")
+  ca_cert        = var.elasticsearch_ca_cert
 }

@@ -16,6 +16,16 @@ resource "dbaas_database_logsink_rsyslog" "syslog" {
   format     = "rfc5424"
 }
 
+variable "ca_cert" {
+  description = "The CA certificate (PEM) of the rsyslog server."
+  type        = string
+}
+
+variable "client_cert" {
+  description = "The client certificate (PEM) the cluster presents."
+  type        = string
+}
+
 variable "client_key" {
   type      = string
   sensitive = true
@@ -32,8 +42,8 @@ resource "dbaas_database_logsink_rsyslog" "mtls" {
   tls         = true
   format      = "custom"
   logline     = "<%pri%>1 %timestamp:::date-rfc3339% %HOSTNAME% %app-name% - - - %msg%"
-  ca_cert     = file("${path.module}/ca.pem")
-  client_cert = file("${path.module}/client.pem")
+  ca_cert     = var.ca_cert
+  client_cert = var.client_cert
 
   client_key_wo         = var.client_key
   client_key_wo_version = 1
