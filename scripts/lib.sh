@@ -164,3 +164,31 @@ select_terraform() {
     esac
     export TERRAFORM_BIN PATH
 }
+
+# Debian's Chromium, for the dashboard test (headless). The package is `chromium` on Debian;
+# Ubuntu ships it as a snap, which this does not try.
+CHROMIUM_PACKAGES=(chromium)
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 || apt_install "${CHROMIUM_PACKAGES[@]}"
+    command -v chromium >/dev/null 2>&1 || die "'chromium' is still missing after installing ${CHROMIUM_PACKAGES[*]}"
+    CHROMIUM_BIN="$(command -v chromium)"
+    export CHROMIUM_BIN
+}
+
+# The servers behind `dbaas-mock --real-engines`: PostgreSQL 15 with PgBouncer, MariaDB 10.11,
+# Redis 7 (protocol-compatible with Valkey), their clients, and openssl for the certificates.
+REAL_ENGINE_PACKAGES=(postgresql postgresql-client pgbouncer mariadb-server mariadb-client redis-server redis-tools openssl)
+real_engines_installed() {
+    [ -x /usr/lib/postgresql/15/bin/postgres ] && [ -x /usr/lib/postgresql/15/bin/initdb ] \
+        && command -v psql >/dev/null 2>&1 && command -v pgbouncer >/dev/null 2>&1 \
+        && command -v mariadbd >/dev/null 2>&1 && command -v mariadb-install-db >/dev/null 2>&1 \
+        && command -v mariadb >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 \
+        && command -v redis-cli >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1
+}
+ensure_real_engines() {
+    if ! real_engines_installed; then
+        log "dbaas-mock --real-engines needs real database servers: installing ${REAL_ENGINE_PACKAGES[*]}"
+        apt_install "${REAL_ENGINE_PACKAGES[@]}"
+    fi
+    real_engines_installed || die "the real-engine servers are still missing after installing ${REAL_ENGINE_PACKAGES[*]}"
+}

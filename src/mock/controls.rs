@@ -38,6 +38,7 @@ pub fn routes(app: Arc<App>) -> Router {
         )
         .route("/_mock/faults/:id", delete(remove_fault))
         .route("/_mock/state", get(state))
+        .route("/_mock/ui", get(super::ui::page))
         .fallback(|| async { control_error(StatusCode::NOT_FOUND, "no such control") })
         .with_state(app)
 }

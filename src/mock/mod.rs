@@ -67,12 +67,14 @@ mod json;
 mod ops;
 mod persist;
 mod pools;
+pub mod real;
 mod request_log;
 mod schema;
 mod server;
 mod store;
 mod tags;
 mod topics;
+mod ui;
 mod uncloud;
 mod users;
 
