@@ -3,15 +3,42 @@
 # runs examples/quickstart through its whole life with the real Terraform CLI:
 # apply → output → plan (must be empty) → destroy. Nothing touches a real account, and the
 # repository is left as it was (Terraform works in a temporary copy). Works from any directory.
+#
+# `./scripts/demo.sh --real-engines` runs the module test instead: it installs the database
+# servers (PostgreSQL, PgBouncer, MariaDB, Redis from Debian's packages) when they are missing,
+# starts `dbaas-mock --real-engines`, and runs `terraform test` in examples/module-test, whose
+# apply connects to the cluster with psql (Terraform >= 1.10).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
+REAL_ENGINES=false
+for arg in "$@"; do
+    case "$arg" in
+        --real-engines) REAL_ENGINES=true ;;
+        -h | --help)
+            sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *) die "unknown argument '$arg' (usage: ./scripts/demo.sh [--real-engines])" ;;
+    esac
+done
+
 ensure_build_prerequisites
 select_terraform
-[ -d examples/quickstart ] || die "examples/quickstart is missing"
+EXAMPLE=quickstart
+MOCK_ARGS=()
+if [ "$REAL_ENGINES" = true ]; then
+    ensure_real_engines
+    EXAMPLE=module-test
+    MOCK_ARGS=(--real-engines)
+    case "$(terraform_version_of "$TERRAFORM_BIN")" in
+        1.[0-9].* | 1.[0-9]) die "the module test needs Terraform 1.10 or newer (ephemeral resources); $TERRAFORM_BIN is $(terraform_version_of "$TERRAFORM_BIN"). Set TERRAFORM_BIN to a newer CLI." ;;
+    esac
+fi
+[ -d "examples/$EXAMPLE" ] || die "examples/$EXAMPLE is missing"
 
 log "cargo build --release --bins"
 cargo build --release --bins
@@ -33,9 +60,9 @@ trap 'exit 143' TERM
 # A token nobody else knows, so that only this demo can talk to this emulator.
 DEMO_TOKEN="demo-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 
-log "starting dbaas-mock"
+log "starting dbaas-mock ${MOCK_ARGS[*]+"${MOCK_ARGS[*]}"}"
 "$RELEASE_DIR/dbaas-mock" --port 0 --token "$DEMO_TOKEN" \
-    --provision-delay-ms 2000 --transition-delay-ms 1000 \
+    --provision-delay-ms 2000 --transition-delay-ms 1000 ${MOCK_ARGS[@]+"${MOCK_ARGS[@]}"} \
     >"$WORK/mock.out" 2>"$WORK/mock.err" &
 MOCK_PID=$!
 
@@ -68,9 +95,9 @@ provider_installation {
 }
 EOF
 
-mkdir "$WORK/quickstart"
-cp -R examples/quickstart/. "$WORK/quickstart/"
-rm -rf "$WORK/quickstart/.terraform" "$WORK/quickstart/.terraform.lock.hcl" "$WORK"/quickstart/*.tfstate*
+mkdir "$WORK/example"
+cp -R "examples/$EXAMPLE/." "$WORK/example/"
+rm -rf "$WORK/example/.terraform" "$WORK/example/.terraform.lock.hcl" "$WORK"/example/*.tfstate*
 
 # Only the variables below may steer the provider: no credentials or endpoints from the
 # caller's environment, no injected CLI arguments.
@@ -90,8 +117,16 @@ COLOR_FLAGS=()
 tf() {
     local subcommand="$1"
     shift
-    "$TERRAFORM_BIN" -chdir="$WORK/quickstart" "$subcommand" ${COLOR_FLAGS[@]+"${COLOR_FLAGS[@]}"} "$@"
+    "$TERRAFORM_BIN" -chdir="$WORK/example" "$subcommand" ${COLOR_FLAGS[@]+"${COLOR_FLAGS[@]}"} "$@"
 }
+
+if [ "$REAL_ENGINES" = true ]; then
+    log "terraform test (the module's apply connects with psql through the user and the pool)"
+    tf test
+    log "the emulator's servers stop with it; nothing is left running"
+    log "demo finished"
+    exit 0
+fi
 
 log "terraform apply"
 tf apply -input=false -auto-approve

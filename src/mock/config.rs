@@ -12,7 +12,7 @@ pub const USAGE: &str = "\
 usage: dbaas-mock [--host 127.0.0.1] [--port 8080|0] [--token TOKEN]...
                   [--provision-delay-ms 3000] [--transition-delay-ms 2000]
                   [--rate-limit-per-minute N] [--rate-limit-per-hour N]
-                  [--state-file PATH] [--seed N]
+                  [--state-file PATH] [--seed N] [--real-engines]
 
 A local emulator of the DigitalOcean Managed Databases API (/v2/databases).
   --host                  address to listen on (default 127.0.0.1). An address outside
@@ -27,6 +27,12 @@ A local emulator of the DigitalOcean Managed Databases API (/v2/databases).
   --state-file            keep the store in PATH: loaded at start, each change appended
                           and flushed to disk before it is answered
   --seed                  seed for generated IDs and passwords (reproducible runs)
+  --real-engines          back pg clusters with real PostgreSQL 15 (pools with PgBouncer),
+                          mysql with MariaDB 10.11, redis/valkey with Redis 7, one server per
+                          cluster on 127.0.0.1 with TLS; their connection details really
+                          connect. Kafka, MongoDB and OpenSearch stay simulated. Needs the
+                          Debian packages (./scripts/mock.sh --real-engines installs them);
+                          with --state-file their data lives in PATH.engines/
 Every request, to /v2 and to the test controls under /_mock alike, needs an accepted bearer
 token (`Authorization: Bearer TOKEN`). /_mock/state returns every cluster's password and
 /_mock/reset wipes the store: whoever holds a token holds every credential in the emulator.
@@ -47,6 +53,8 @@ pub struct MockConfig {
     pub state_file: Option<PathBuf>,
     /// Seed for IDs and passwords; `None` draws one from the OS.
     pub seed: Option<u64>,
+    /// `--real-engines`: real servers behind pg, mysql, redis and valkey clusters.
+    pub real_engines: bool,
 }
 
 impl Default for MockConfig {
@@ -61,6 +69,7 @@ impl Default for MockConfig {
             rate_limit_per_hour: None,
             state_file: None,
             seed: None,
+            real_engines: false,
         }
     }
 }
@@ -90,6 +99,13 @@ impl MockConfig {
             };
             if flag == "--help" || flag == "-h" {
                 return Ok(CliCommand::Help);
+            }
+            if flag == "--real-engines" {
+                if inline.is_some() {
+                    return Err("--real-engines takes no value".into());
+                }
+                config.real_engines = true;
+                continue;
             }
             let mut value = || -> Result<String, String> {
                 match inline.clone() {
@@ -274,6 +290,7 @@ mod tests {
             "/tmp/x.json",
             "--seed",
             "7",
+            "--real-engines",
         ])
         .unwrap();
         let CliCommand::Run(config) = parsed else {
@@ -287,6 +304,11 @@ mod tests {
         assert_eq!(config.rate_limit_per_hour, Some(50));
         assert_eq!(config.state_file, Some(PathBuf::from("/tmp/x.json")));
         assert_eq!(config.seed, Some(7));
+        assert!(config.real_engines);
+        let CliCommand::Run(default) = MockConfig::from_args(Vec::<String>::new()).unwrap() else {
+            panic!("expected a run command")
+        };
+        assert!(!default.real_engines, "the simulated emulator is the default");
     }
 
     #[test]
@@ -295,6 +317,7 @@ mod tests {
         assert!(MockConfig::from_args(["--port", "http"]).is_err());
         assert!(MockConfig::from_args(["--port"]).is_err());
         assert!(MockConfig::from_args(["--token="]).is_err());
+        assert!(MockConfig::from_args(["--real-engines=yes"]).is_err());
         assert_eq!(MockConfig::from_args(["--help"]).unwrap(), CliCommand::Help);
     }
 

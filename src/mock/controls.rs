@@ -10,7 +10,10 @@
 //! - `POST /_mock/faults` → 201 with the fault; `GET /_mock/faults` → `{"faults": [...]}`;
 //!   `DELETE /_mock/faults` → 204; `DELETE /_mock/faults/{id}` → 204.
 //! - `GET /_mock/state` → every cluster as the API shows it plus its children and settings
-//!   (secrets included), the tags, and `overlapping_mutations`.
+//!   (secrets included), the tags, and `overlapping_mutations`. With `--real-engines`, each
+//!   cluster's `server` says where its real server listens and whether it is `starting`,
+//!   `ready` or `failed` (with the reason); `null` for simulated clusters.
+//! - `GET /_mock/ui` → a read-only HTML dashboard (see [`super::ui`]), secrets masked.
 
 use std::sync::Arc;
 
@@ -137,6 +140,7 @@ async fn state(State(app): State<Arc<App>>) -> Response {
                     "dbs": users::render_dbs(cluster),
                     "pools": cluster.pools.iter().map(|p| pools::render(cluster, account, p)).collect::<Vec<_>>(),
                     "topics": cluster.topics.iter().map(topics::render).collect::<Vec<_>>(),
+                    "server": app.backing.as_ref().and_then(|backing| backing.describe(cluster)),
                 })
             })
             .collect();

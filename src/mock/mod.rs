@@ -53,6 +53,7 @@
 
 mod app;
 mod auth_ratelimit;
+mod backing;
 mod catalogue;
 mod clusters;
 mod config;

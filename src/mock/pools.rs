@@ -40,23 +40,25 @@ pub fn render(cluster: &Cluster, account: &Account, pool: &Pool) -> Value {
         .as_deref()
         .and_then(|name| cluster.user(name))
         .unwrap_or_else(|| cluster.admin());
-    let host = cluster.host(account);
-    let pool_connection =
-        |host: &str| connection(cluster, host, POOL_PORT, user, &pool.name, Some(&pool.name));
+    let port = cluster.pool_port(POOL_PORT);
+    let pool_connection = |prefix: &str| {
+        let host = cluster.connection_host(account, prefix);
+        connection(cluster, &host, port, user, &pool.name, Some(&pool.name))
+    };
     let mut out = json!({
         "name": pool.name,
         "mode": pool.mode,
         "size": pool.size,
         "db": pool.db,
-        "connection": pool_connection(&host),
-        "private_connection": pool_connection(&format!("private-{host}")),
+        "connection": pool_connection(""),
+        "private_connection": pool_connection("private-"),
     });
     if let Some(user) = &pool.user {
         out["user"] = json!(user);
     }
     if cluster.engine.has_standby(cluster.num_nodes) {
-        out["standby_connection"] = pool_connection(&format!("replica-{host}"));
-        out["standby_private_connection"] = pool_connection(&format!("private-replica-{host}"));
+        out["standby_connection"] = pool_connection("replica-");
+        out["standby_private_connection"] = pool_connection("private-replica-");
     }
     out
 }

@@ -16,9 +16,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::{Method, Request, StatusCode};
 use axum::middleware::from_fn_with_state;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -53,6 +53,14 @@ impl MockServer {
     pub async fn start(config: MockConfig) -> anyhow::Result<MockServer> {
         config.check_exposure().map_err(anyhow::Error::msg)?;
         let app = Arc::new(App::new(config.clone())?);
+        // With `--real-engines`, the servers of the clusters in the state file come back
+        // before the emulator listens: `online` means reachable from the first request.
+        if let Err(error) = app.reconcile_servers().await {
+            if let Some(backing) = &app.backing {
+                backing.shutdown().await;
+            }
+            anyhow::bail!("{}", error.message);
+        }
         let listener = TcpListener::bind((config.host, config.port))
             .await
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
@@ -89,6 +97,9 @@ impl MockServer {
         if let Err(error) = self.app.persist().await {
             tracing::error!(error = %error, "dbaas-mock could not write its state file");
         }
+        if let Some(backing) = &self.app.backing {
+            backing.shutdown().await;
+        }
     }
 }
 
@@ -102,6 +113,7 @@ impl Drop for MockServer {
 struct Routes {
     api: Router,
     controls: Router,
+    app: Arc<App>,
 }
 
 impl Routes {
@@ -122,22 +134,36 @@ impl Routes {
         Routes {
             api: behind_gateway(api, app),
             controls: behind_gateway(controls::routes(Arc::clone(app)), app),
+            app: Arc::clone(app),
         }
     }
 
     async fn dispatch(&self, request: Request<Incoming>) -> Result<Response, ConnectionDropped> {
         let request = request.map(Body::new);
-        let router = match Surface::of(request.uri().path()) {
+        let surface = Surface::of(request.uri().path());
+        let router = match surface {
             Surface::Controls => self.controls.clone(),
             Surface::Api | Surface::Uncloud => self.api.clone(),
         };
+        // With `--real-engines`, a change of a cluster reaches its server before the answer
+        // (a reset under /_mock/ stops every server).
+        let changes_servers = self.app.backing.is_some()
+            && !matches!(*request.method(), Method::GET | Method::HEAD)
+            && matches!(surface, Surface::Api | Surface::Controls);
+        let app = Arc::clone(&self.app);
         // A real API finishes a request whose client hung up. hyper drops this future when the
         // client goes away, so the work runs in its own task, which that drop does not cancel.
         let handled = tokio::spawn(async move {
-            match router.oneshot(request).await {
+            let response = match router.oneshot(request).await {
                 Ok(response) => response,
                 Err(infallible) => match infallible {},
+            };
+            if changes_servers && response.status().is_success() {
+                if let Err(error) = app.reconcile_servers().await {
+                    return error.into_response();
+                }
             }
+            response
         });
         let response = match handled.await {
             Ok(response) => response,

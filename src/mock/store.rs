@@ -184,7 +184,27 @@ pub struct Cluster {
     /// OpenSearch indexes deleted through the API (see `ops::indexes`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted_indexes: Vec<String>,
+    /// With `--real-engines`: the real server behind the cluster (see [`super::real`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real_server: Option<RealServer>,
+    /// Whether that server accepts connections with the cluster's users and databases. Not
+    /// saved: after a restart the server is started again before the emulator listens.
+    #[serde(skip)]
+    pub server_ready: bool,
 }
+
+/// Where a cluster's real server listens (127.0.0.1), kept in the state file so that a
+/// restart brings it back on the same ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealServer {
+    pub port: u16,
+    /// PostgreSQL: PgBouncer's port, for the pools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_port: Option<u16>,
+}
+
+/// The host every connection of a cluster with a real server names.
+pub const REAL_SERVER_HOST: &str = "127.0.0.1";
 
 impl Cluster {
     /// Starts a transition (`creating`, `resizing`, …) at `now_ms`.
@@ -208,6 +228,30 @@ impl Cluster {
     /// The primary node's host name.
     pub fn host(&self, account: &Account) -> String {
         self.node_host(account, 0)
+    }
+
+    /// The host of one of the cluster's connections, `prefix` saying which (`""`,
+    /// `"private-"`, `"replica-"`, `"private-replica-"`). A real server answers all of them
+    /// on 127.0.0.1: standby and private connections reach the same server.
+    pub fn connection_host(&self, account: &Account, prefix: &str) -> String {
+        if self.real_server.is_some() {
+            REAL_SERVER_HOST.to_string()
+        } else {
+            format!("{prefix}{}", self.host(account))
+        }
+    }
+
+    /// The port of the cluster's connections: its real server's, else the engine's.
+    pub fn connection_port(&self) -> u16 {
+        self.real_server
+            .map_or_else(|| self.engine.port(), |server| server.port)
+    }
+
+    /// The port of the cluster's pools: PgBouncer's with a real server, else `default`.
+    pub fn pool_port(&self, default: u16) -> u16 {
+        self.real_server
+            .and_then(|server| server.pool_port)
+            .unwrap_or(default)
     }
 
     pub fn node_host(&self, account: &Account, node: u32) -> String {
@@ -241,7 +285,14 @@ impl Cluster {
             }
         };
         if let Some(delay) = delay {
-            if self.settles && now_ms.saturating_sub(self.status_since_ms) >= delay {
+            // A real server ends `creating` only once it accepts connections.
+            let server_waits = self.real_server.is_some()
+                && !self.server_ready
+                && matches!(self.status, ClusterStatus::Creating | ClusterStatus::Forking);
+            if self.settles
+                && !server_waits
+                && now_ms.saturating_sub(self.status_since_ms) >= delay
+            {
                 if let Some(change) = self.pending.take() {
                     self.apply(change);
                 }
@@ -733,6 +784,13 @@ impl Store {
             .ok_or_else(ApiError::not_found)
     }
 
+    /// Records whether a cluster's real server is ready. Not a change: readiness is not saved.
+    pub fn set_server_ready(&mut self, id: &str, ready: bool) {
+        if let Some(cluster) = self.data.clusters.items.iter_mut().find(|c| c.id == id) {
+            cluster.server_ready = ready;
+        }
+    }
+
     pub fn cluster_mut(&mut self, id: &str) -> ApiResult<&mut Cluster> {
         self.data
             .clusters
@@ -831,6 +889,8 @@ pub fn sample_cluster(id: &str) -> Cluster {
         events: Vec::new(),
         schema_registry: SchemaRegistry::default(),
         deleted_indexes: Vec::new(),
+        real_server: None,
+        server_ready: false,
     }
 }
 

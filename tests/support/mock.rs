@@ -153,6 +153,27 @@ impl Mock {
         self.child.id()
     }
 
+    /// Sends `signal` (SIGTERM, SIGINT, SIGKILL) to the emulator and waits for it to exit,
+    /// at most `limit`; its exit status.
+    pub fn stop(&mut self, signal: libc::c_int, limit: Duration) -> std::process::ExitStatus {
+        super::signal::to_child(&mut self.child, signal)
+            .unwrap_or_else(|e| panic!("cannot signal dbaas-mock: {e}"));
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status,
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    thread::sleep(Duration::from_millis(50))
+                }
+                Ok(None) => panic!(
+                    "dbaas-mock did not exit within {limit:?} of signal {signal}; its log:\n{}",
+                    self.log_tail()
+                ),
+                Err(e) => panic!("cannot wait for dbaas-mock: {e}"),
+            }
+        }
+    }
+
     /// `POST /_mock/reset`: forget clusters, faults, request log, rate-limit counters, settings.
     pub fn reset(&self) {
         self.control(Method::POST, "/_mock/reset", None, StatusCode::NO_CONTENT);

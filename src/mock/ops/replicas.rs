@@ -58,8 +58,16 @@ pub fn render(primary: &Cluster, account: &Account, replica: &Replica) -> Value 
     );
     let engine = primary.engine;
     let admin = primary.admin();
-    let replica_connection =
-        |host: &str| connection(primary, host, engine.port(), admin, "", engine.default_db());
+    let port = primary.connection_port();
+    // With a real server, a replica answers on its primary's server (127.0.0.1).
+    let replica_connection = |host: &str| {
+        let host = if primary.real_server.is_some() {
+            super::super::store::REAL_SERVER_HOST
+        } else {
+            host
+        };
+        connection(primary, host, port, admin, "", engine.default_db())
+    };
     let mut out = json!({
         "id": replica.id,
         "name": replica.name,
@@ -317,6 +325,13 @@ async fn promote(
     State(app): State<Arc<App>>,
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    // With `--real-engines`, the promoted cluster gets a server of its own (started before
+    // the answer: it is online at once), with the primary's users and databases.
+    let engine = app.read(|store| store.cluster(&id).map(|c| c.engine))?;
+    let real_server = match &app.backing {
+        Some(backing) => backing.allocate(engine)?,
+        None => None,
+    };
     app.write(|store| {
         let primary = replicable(store.cluster(&id)?)?;
         let replica = find(primary, &name)?.clone();
@@ -371,6 +386,8 @@ async fn promote(
             events: Vec::new(),
             schema_registry: SchemaRegistry::default(),
             deleted_indexes: Vec::new(),
+            real_server,
+            server_ready: false,
         };
         record_event(&mut promoted, "cluster_master_promotion", now);
         store.cluster_mut(&id)?.replicas.retain(|r| r.name != name);
