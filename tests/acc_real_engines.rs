@@ -55,7 +55,17 @@ fn run(command: &mut Command) -> Output {
 /// `key=value` pairs); its output, or the error psql printed.
 fn psql(conninfo: &str, sql: &str) -> Result<String, String> {
     let output = run(Command::new(client("psql", "postgresql-client"))
-        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql])
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            conninfo,
+            "-c",
+            sql,
+        ])
         .env("PGCONNECT_TIMEOUT", "10")
         .env_remove("PGPASSWORD")
         .env_remove("PGSSLMODE"));
@@ -150,7 +160,12 @@ resource "dbaas_database_connection_pool" "backend" {
   db_name    = dbaas_database_db.app.name
   user       = dbaas_database_user.app.name
 }
-
+"#,
+        );
+    }
+    // The inbound pool stays in both steps, so PgBouncer keeps running when the other goes.
+    config.push_str(
+        r#"
 resource "dbaas_database_connection_pool" "inbound" {
   cluster_id = dbaas_database_cluster.pg.id
   name       = "inbound"
@@ -159,8 +174,7 @@ resource "dbaas_database_connection_pool" "inbound" {
   db_name    = "defaultdb"
 }
 "#,
-        );
-    }
+    );
     config
 }
 
@@ -193,22 +207,33 @@ fn a_pg_cluster_user_database_and_pools_are_reachable_with_psql_through_each_uri
             "select current_user || ' ' || current_database() || ' ' || ssl from pg_stat_ssl where pid = pg_backend_pid()",
             &format!("the cluster's {field}"),
         );
-        assert_eq!(who, format!("{admin} defaultdb t"), "{field} logs in over TLS");
+        assert_eq!(
+            who,
+            format!("{admin} defaultdb true"),
+            "{field} logs in over TLS"
+        );
     }
 
     // The user and the database are real. As on DigitalOcean (PostgreSQL 15 and later), the
     // admin owns the databases the API creates, and a new user may create tables in `public`
     // only once the admin grants it.
     let app_uri = format!("postgresql://app:{app_password}@127.0.0.1:{port}/appdb?sslmode=require");
-    let admin_appdb = format!(
-        "postgresql://{admin}:{admin_password}@127.0.0.1:{port}/appdb?sslmode=require"
-    );
+    let admin_appdb =
+        format!("postgresql://{admin}:{admin_password}@127.0.0.1:{port}/appdb?sslmode=require");
     assert_eq!(
-        psql_ok(&admin_appdb, "select pg_get_userbyid(datdba) from pg_database where datname = 'appdb'", "the admin on appdb"),
+        psql_ok(
+            &admin_appdb,
+            "select pg_get_userbyid(datdba) from pg_database where datname = 'appdb'",
+            "the admin on appdb"
+        ),
         admin,
         "the admin owns the database the API created"
     );
-    psql_ok(&admin_appdb, "grant create on schema public to app", "the admin on appdb");
+    psql_ok(
+        &admin_appdb,
+        "grant create on schema public to app",
+        "the admin on appdb",
+    );
     psql_ok(
         &app_uri,
         "create table notes (body text); insert into notes values ('written by app')",
@@ -227,9 +252,14 @@ fn a_pg_cluster_user_database_and_pools_are_reachable_with_psql_through_each_uri
         assert_eq!(read, "app appdb written by app");
     }
     // The inbound pool lets each client bring its own credentials.
-    let inbound_uri = str_of(inbound, "uri");
+    let inbound_uri = str_of(inbound, "uri").to_string();
+    let inbound_uri = inbound_uri.as_str();
     assert_eq!(
-        psql_ok(inbound_uri, "select current_user || ' ' || current_database()", "the inbound pool"),
+        psql_ok(
+            inbound_uri,
+            "select current_user || ' ' || current_database()",
+            "the inbound pool"
+        ),
         format!("{admin} defaultdb")
     );
     let inbound_as_app = format!(
@@ -237,7 +267,11 @@ fn a_pg_cluster_user_database_and_pools_are_reachable_with_psql_through_each_uri
         port_of(inbound)
     );
     assert_eq!(
-        psql_ok(&inbound_as_app, "select current_user", "the inbound pool as app"),
+        psql_ok(
+            &inbound_as_app,
+            "select current_user",
+            "the inbound pool as app"
+        ),
         "app"
     );
 
@@ -256,7 +290,10 @@ fn a_pg_cluster_user_database_and_pools_are_reachable_with_psql_through_each_uri
         other_ca.display()
     );
     let error = psql(&wrong, "select 1").expect_err("a CA that did not sign the server");
-    assert!(error.contains("certificate verify failed"), "psql said: {error}");
+    assert!(
+        error.contains("certificate verify failed"),
+        "psql said: {error}"
+    );
     let plain = format!(
         "host=127.0.0.1 port={port} dbname=defaultdb user={admin} password={admin_password} sslmode=disable"
     );
@@ -276,19 +313,42 @@ fn a_pg_cluster_user_database_and_pools_are_reachable_with_psql_through_each_uri
         error.contains("authentication failed") || error.contains("does not exist"),
         "psql said: {error}"
     );
-    let error = psql(&backend_uri, "select 1").expect_err("the deleted pool");
+    // The pool's user is gone (PgBouncer refuses it), and so is the pool, even for the admin.
+    let error = psql(&backend_uri, "select 1").expect_err("the deleted pool's user");
     assert!(
-        error.contains("no such database") || error.contains("backend"),
+        error.contains("authentication failed"),
         "psql said: {error}"
+    );
+    let backend_as_admin = format!(
+        "postgresql://{admin}:{admin_password}@127.0.0.1:{}/backend?sslmode=require",
+        port_of(backend)
+    );
+    let error = psql(&backend_as_admin, "select 1").expect_err("the deleted pool");
+    assert!(error.contains("no such database"), "psql said: {error}");
+    assert_eq!(
+        psql_ok(
+            inbound_uri,
+            "select current_database()",
+            "the pool that stayed"
+        ),
+        "defaultdb"
     );
     let admin_uri = str_of(cluster, "uri");
     assert_eq!(
-        psql_ok(admin_uri, "select count(*) from pg_database where datname = 'appdb'", "admin"),
+        psql_ok(
+            admin_uri,
+            "select count(*) from pg_database where datname = 'appdb'",
+            "admin"
+        ),
         "0",
         "the database was dropped"
     );
     assert_eq!(
-        psql_ok(admin_uri, "select count(*) from pg_roles where rolname = 'app'", "admin"),
+        psql_ok(
+            admin_uri,
+            "select count(*) from pg_roles where rolname = 'app'",
+            "admin"
+        ),
         "0",
         "the role was dropped"
     );
@@ -297,7 +357,10 @@ fn a_pg_cluster_user_database_and_pools_are_reachable_with_psql_through_each_uri
     let pool_port = port_of(backend);
     terraform.destroy();
     assert!(!listening(port), "PostgreSQL still listens after destroy");
-    assert!(!listening(pool_port), "PgBouncer still listens after destroy");
+    assert!(
+        !listening(pool_port),
+        "PgBouncer still listens after destroy"
+    );
 }
 
 /// A self-signed CA that signed nothing of the emulator's.
@@ -363,7 +426,14 @@ fn mysql(port: u16, user: &str, password: &str, ca: &Path, sql: &str) -> Result<
         .args(["-h", "127.0.0.1", "-P", &port.to_string(), "-u", user])
         .arg(format!("-p{password}"))
         .arg(format!("--ssl-ca={}", ca.display()))
-        .args(["--ssl-verify-server-cert", "--connect-timeout=10", "-N", "-B", "-e", sql]));
+        .args([
+            "--ssl-verify-server-cert",
+            "--connect-timeout=10",
+            "-N",
+            "-B",
+            "-e",
+            sql,
+        ]));
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     } else {
@@ -384,7 +454,10 @@ fn a_mysql_cluster_user_and_database_are_reachable_with_the_mysql_client() {
     let user = state_values(&state, "dbaas_database_user.app");
     let ca = write_ca(
         terraform.dir(),
-        str_of(state_values(&state, "data.dbaas_database_ca.mysql"), "certificate_pem"),
+        str_of(
+            state_values(&state, "data.dbaas_database_ca.mysql"),
+            "certificate_pem",
+        ),
     );
     assert_eq!(str_of(cluster, "host"), "127.0.0.1");
     let port = port_of(cluster);
@@ -420,11 +493,20 @@ fn a_mysql_cluster_user_and_database_are_reachable_with_the_mysql_client() {
     terraform.assert_plan_empty();
     let state = terraform.show_state();
     let new_password = str_of(state_values(&state, "dbaas_database_user.app"), "password");
-    assert_ne!(new_password, old_password, "reset_auth issued a new password");
+    assert_ne!(
+        new_password, old_password,
+        "reset_auth issued a new password"
+    );
     mysql(port, "app", &old_password, &ca, "select 1").expect_err("the old password is refused");
     assert_eq!(
-        mysql(port, "app", new_password, &ca, "select body from appdb.notes")
-            .unwrap_or_else(|e| panic!("the new password does not log in: {e}")),
+        mysql(
+            port,
+            "app",
+            new_password,
+            &ca,
+            "select body from appdb.notes"
+        )
+        .unwrap_or_else(|e| panic!("the new password does not log in: {e}")),
         "from app"
     );
 
@@ -476,12 +558,21 @@ data "dbaas_database_ca" "cache" {
     let cluster = state_values(&state, "dbaas_database_cluster.cache");
     let ca = write_ca(
         terraform.dir(),
-        str_of(state_values(&state, "data.dbaas_database_ca.cache"), "certificate_pem"),
+        str_of(
+            state_values(&state, "data.dbaas_database_ca.cache"),
+            "certificate_pem",
+        ),
     );
     let uri = str_of(cluster, "uri");
-    assert!(uri.starts_with("rediss://default:"), "a TLS URI for the default user");
+    assert!(
+        uri.starts_with("rediss://default:"),
+        "a TLS URI for the default user"
+    );
     assert_eq!(redis_cli(&ca, uri, &["ping"]).expect("PING"), "PONG");
-    assert_eq!(redis_cli(&ca, uri, &["set", "greeting", "hello"]).expect("SET"), "OK");
+    assert_eq!(
+        redis_cli(&ca, uri, &["set", "greeting", "hello"]).expect("SET"),
+        "OK"
+    );
     assert_eq!(
         redis_cli(&ca, str_of(cluster, "private_uri"), &["get", "greeting"]).expect("GET"),
         "hello"
@@ -497,7 +588,10 @@ data "dbaas_database_ca" "cache" {
 
 fn api(mock: &Mock, method: Method, path: &str, body: Option<Value>) -> Value {
     let (status, body) = mock.v2(method.clone(), path, body);
-    assert!(status.is_success(), "{method} {path} answered {status}: {body}");
+    assert!(
+        status.is_success(),
+        "{method} {path} answered {status}: {body}"
+    );
     body
 }
 
@@ -511,12 +605,20 @@ fn online_cluster(mock: &Mock, name: &str, engine: &str, version: &str) -> Value
         Some(json!({"name": name, "engine": engine, "version": version,
                     "size": "db-s-1vcpu-1gb", "region": "nyc1", "num_nodes": 1})),
     );
-    let id = created["database"]["id"].as_str().expect("an id").to_string();
+    let id = created["database"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let record = mock.cluster_record(&id).expect("the cluster is in the store");
+        let record = mock
+            .cluster_record(&id)
+            .expect("the cluster is in the store");
         if record["database"]["status"] == "online" {
-            assert_eq!(record["server"]["state"], "ready", "online means the server is ready");
+            assert_eq!(
+                record["server"]["state"], "ready",
+                "online means the server is ready"
+            );
             return record;
         }
         assert!(
@@ -541,7 +643,11 @@ fn server_ports(record: &Value) -> Vec<u16> {
 fn descendants(root: u32) -> Vec<u32> {
     let mut parents = Vec::new();
     for entry in fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         if let Some(ppid) = parent_of(pid) {
@@ -552,7 +658,12 @@ fn descendants(root: u32) -> Vec<u32> {
     let mut i = 0;
     while i < found.len() {
         let parent = found[i];
-        found.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(pid, _)| *pid));
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(pid, _)| *pid),
+        );
         i += 1;
     }
     found.remove(0);
@@ -581,7 +692,11 @@ fn assert_all_gone(pids: &[u32], ports: &[u16], after: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let running: Vec<u32> = pids.iter().copied().filter(|pid| alive(*pid)).collect();
-        let open: Vec<u16> = ports.iter().copied().filter(|port| listening(*port)).collect();
+        let open: Vec<u16> = ports
+            .iter()
+            .copied()
+            .filter(|port| listening(*port))
+            .collect();
         if running.is_empty() && open.is_empty() {
             return;
         }
@@ -613,12 +728,15 @@ fn stopping_the_emulator_stops_every_server_it_started() {
             let record = online_cluster(&mock, name, engine, version);
             ports.extend(server_ports(&record));
         }
-        let id = mock.clusters()[0]["id"].as_str().expect("an id").to_string();
+        let id = mock.clusters()[0]["id"]
+            .as_str()
+            .expect("an id")
+            .to_string();
         api(
             &mock,
             Method::POST,
             &format!("/v2/databases/{id}/pools"),
-            Some(json!({"name": "p1", "mode": "transaction", "size": 2, "db": "defaultdb"})),
+            Some(json!({"name": "stop-pool", "mode": "transaction", "size": 2, "db": "defaultdb"})),
         );
         let servers = descendants(mock.pid());
         assert!(
@@ -629,7 +747,10 @@ fn stopping_the_emulator_stops_every_server_it_started() {
             assert!(listening(*port), "port {port} is served before the stop");
         }
         let status = mock.stop(signal, Duration::from_secs(60));
-        assert!(status.success(), "dbaas-mock exits cleanly on signal {signal}: {status}");
+        assert!(
+            status.success(),
+            "dbaas-mock exits cleanly on signal {signal}: {status}"
+        );
         assert_all_gone(&servers, &ports, &format!("signal {signal}"));
     }
 }
@@ -643,7 +764,11 @@ fn a_killed_emulator_leaves_nothing_the_next_start_does_not_clean_up() {
         .as_str()
         .map(PathBuf::from)
         .expect("/_mock/state names the servers' data directory");
-    assert!(data_dir.is_dir(), "{} exists while running", data_dir.display());
+    assert!(
+        data_dir.is_dir(),
+        "{} exists while running",
+        data_dir.display()
+    );
     let servers = descendants(mock.pid());
     assert!(!servers.is_empty(), "a server runs under the emulator");
     mock.stop(libc::SIGKILL, Duration::from_secs(10));
@@ -665,33 +790,74 @@ fn a_restart_with_a_state_file_brings_clusters_back_with_their_data() {
     let state_arg = state_file.to_str().expect("a UTF-8 path");
     let mut mock = real_mock(&["--state-file", state_arg]);
     let record = online_cluster(&mock, "keep-pg", "pg", "16");
-    let id = record["database"]["id"].as_str().expect("an id").to_string();
-    api(&mock, Method::POST, &format!("/v2/databases/{id}/users"), Some(json!({"name": "keeper"})));
-    let uri = record["database"]["connection"]["uri"].as_str().expect("a uri").to_string();
-    psql_ok(&uri, "create table kept (n int); insert into kept values (42)", "the admin");
+    let id = record["database"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    api(
+        &mock,
+        Method::POST,
+        &format!("/v2/databases/{id}/users"),
+        Some(json!({"name": "keeper"})),
+    );
+    let uri = record["database"]["connection"]["uri"]
+        .as_str()
+        .expect("a uri")
+        .to_string();
+    psql_ok(
+        &uri,
+        "create table kept (n int); insert into kept values (42)",
+        "the admin",
+    );
     let servers = descendants(mock.pid());
     let status = mock.stop(libc::SIGTERM, Duration::from_secs(60));
     assert!(status.success(), "dbaas-mock exits cleanly: {status}");
-    assert_all_gone(&servers, &server_ports(&record), "SIGTERM with a state file");
+    assert_all_gone(
+        &servers,
+        &server_ports(&record),
+        "SIGTERM with a state file",
+    );
 
     let mock = real_mock(&["--state-file", state_arg]);
     let again = mock.cluster_record(&id).expect("the cluster is back");
     assert_eq!(again["database"]["status"], "online");
-    assert_eq!(again["server"]["state"], "ready", "its server is up before the emulator listens");
-    assert_eq!(again["database"]["connection"]["uri"], json!(uri), "same port, same password");
-    assert_eq!(psql_ok(&uri, "select n from kept", "the restarted server"), "42");
+    assert_eq!(
+        again["server"]["state"], "ready",
+        "its server is up before the emulator listens"
+    );
+    assert_eq!(
+        again["database"]["connection"]["uri"],
+        json!(uri),
+        "same port, same password"
+    );
+    assert_eq!(
+        psql_ok(&uri, "select n from kept", "the restarted server"),
+        "42"
+    );
     // The CA outlives the restart: the one the API hands out now verifies the server.
     let ca_file = write_ca(dir.path(), &api_ca(&mock, &id));
-    let admin_password = again["database"]["connection"]["password"].as_str().expect("a password");
+    let admin_password = again["database"]["connection"]["password"]
+        .as_str()
+        .expect("a password");
     let verified = format!(
         "host=127.0.0.1 port={} dbname=defaultdb user=doadmin password={admin_password} sslmode=verify-ca sslrootcert={}",
         again["database"]["connection"]["port"],
         ca_file.display()
     );
-    assert_eq!(psql_ok(&verified, "select 1", "verify-ca after the restart"), "1");
-    let keeper = api(&mock, Method::GET, &format!("/v2/databases/{id}/users/keeper"), None);
+    assert_eq!(
+        psql_ok(&verified, "select 1", "verify-ca after the restart"),
+        "1"
+    );
+    let keeper = api(
+        &mock,
+        Method::GET,
+        &format!("/v2/databases/{id}/users/keeper"),
+        None,
+    );
     let password = keeper["user"]["password"].as_str().expect("a password");
-    let port = again["database"]["connection"]["port"].as_u64().expect("a port");
+    let port = again["database"]["connection"]["port"]
+        .as_u64()
+        .expect("a port");
     assert_eq!(
         psql_ok(
             &format!("postgresql://keeper:{password}@127.0.0.1:{port}/defaultdb?sslmode=require"),
@@ -703,5 +869,70 @@ fn a_restart_with_a_state_file_brings_clusters_back_with_their_data() {
     // Deleting the cluster stops its server.
     let (status, _) = mock.v2(Method::DELETE, &format!("/v2/databases/{id}"), None);
     assert!(status.is_success(), "DELETE answered {status}");
-    assert!(!listening(u16::try_from(port).expect("a port")), "deleted: nothing listens");
+    assert!(
+        !listening(u16::try_from(port).expect("a port")),
+        "deleted: nothing listens"
+    );
+}
+
+// ---- the README's module test -----------------------------------------------------------------
+
+/// examples/module-test, as the README shows it: `terraform test` applies the module against
+/// `dbaas-mock --real-engines`; its apply fails unless psql, fed by the ephemeral
+/// `dbaas_database_credentials`, logs in as the module's user and through its pool. Terraform
+/// before 1.10 has no ephemeral resources: there the module's `required_version` refuses it
+/// with Terraform's own message.
+#[test]
+fn the_readme_module_test_connects_with_ephemeral_credentials() {
+    client("psql", "postgresql-client");
+    let mock = real_mock(&[]);
+    let mut terraform = Terraform::new(&mock);
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/module-test");
+    fs::copy(example.join("main.tf"), terraform.dir().join("main.tf")).expect("copy main.tf");
+    fs::create_dir_all(terraform.dir().join("tests")).expect("tests/");
+    fs::copy(
+        example.join("tests/connect.tftest.hcl"),
+        terraform.dir().join("tests/connect.tftest.hcl"),
+    )
+    .expect("copy connect.tftest.hcl");
+    terraform.set_env("TF_VAR_api_endpoint", mock.url());
+    terraform.set_env("TF_VAR_token", mock.token());
+    if !terraform.version_at_least((1, 10)) {
+        let output = terraform.run(&["validate", "-no-color"]);
+        assert!(
+            !output.success(),
+            "Terraform {} must refuse the module",
+            terraform.version()
+        );
+        let said = format!("{}{}", output.stdout, output.stderr);
+        assert!(
+            said.contains("Unsupported Terraform Core version"),
+            "Terraform said: {said}"
+        );
+        return;
+    }
+    let output = terraform.run(&["test", "-no-color"]);
+    let said = format!("{}{}", output.stdout, output.stderr);
+    assert!(
+        output.success(),
+        "terraform test failed:\n{said}\n{}",
+        mock.log_tail()
+    );
+    assert!(
+        said.contains("1 passed, 0 failed"),
+        "terraform test said:\n{said}"
+    );
+    // The test's apply created the cluster and its children, and its cleanup destroyed them.
+    let created: Vec<Value> = mock.requests_to("POST", "/pools");
+    assert_eq!(created.len(), 1, "one pool created");
+    assert!(
+        mock.clusters().is_empty(),
+        "terraform test destroyed what it made"
+    );
+    for record in mock.requests() {
+        assert!(
+            record["status"].as_u64().is_some_and(|status| status < 500),
+            "no request failed on the server side: {record}"
+        );
+    }
 }

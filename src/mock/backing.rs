@@ -27,9 +27,7 @@ use axum::http::StatusCode;
 use super::app::App;
 use super::engine::Engine;
 use super::error::ApiError;
-use super::real::{
-    ClusterSpec, PoolSpec, RealEngine, RealEngines, RealEnginesOptions, UserSpec,
-};
+use super::real::{ClusterSpec, PoolSpec, RealEngine, RealEngines, RealEnginesOptions, UserSpec};
 use super::store::{Cluster, ClusterStatus, RealServer, UserRole};
 
 /// The real server that backs clusters of `engine`, if any: Kafka, MongoDB and OpenSearch stay
@@ -135,6 +133,11 @@ impl Backing {
     /// The CA certificate (PEM) that signs every server's certificate.
     pub fn ca_certificate(&self) -> &str {
         self.engines.ca_certificate()
+    }
+
+    /// Where the servers' data lives (this run's directory, or `PATH.engines/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.engines.data_dir()
     }
 
     /// Ports for a new cluster's server, or `None` when its engine stays simulated.

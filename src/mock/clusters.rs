@@ -183,10 +183,7 @@ pub fn render(cluster: &Cluster, account: &Account) -> Value {
     });
     let fields = out.as_object_mut().expect("a cluster renders as an object");
     if engine.has_standby(cluster.num_nodes) {
-        fields.insert(
-            "standby_connection".into(),
-            cluster_connection("replica-"),
-        );
+        fields.insert("standby_connection".into(), cluster_connection("replica-"));
         fields.insert(
             "standby_private_connection".into(),
             cluster_connection("private-replica-"),

@@ -308,7 +308,10 @@ mod tests {
         let CliCommand::Run(default) = MockConfig::from_args(Vec::<String>::new()).unwrap() else {
             panic!("expected a run command")
         };
-        assert!(!default.real_engines, "the simulated emulator is the default");
+        assert!(
+            !default.real_engines,
+            "the simulated emulator is the default"
+        );
     }
 
     #[test]

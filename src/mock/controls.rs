@@ -12,7 +12,8 @@
 //! - `GET /_mock/state` → every cluster as the API shows it plus its children and settings
 //!   (secrets included), the tags, and `overlapping_mutations`. With `--real-engines`, each
 //!   cluster's `server` says where its real server listens and whether it is `starting`,
-//!   `ready` or `failed` (with the reason); `null` for simulated clusters.
+//!   `ready` or `failed` (with the reason); `null` for simulated clusters; `real_engines`
+//!   names the servers' data directory.
 //! - `GET /_mock/ui` → a read-only HTML dashboard (see [`super::ui`]), secrets masked.
 
 use std::sync::Arc;
@@ -149,6 +150,9 @@ async fn state(State(app): State<Arc<App>>) -> Response {
             "clusters": clusters,
             "tags": store.data.tags,
             "overlapping_mutations": overlapping_mutations,
+            "real_engines": app.backing.as_ref().map(|backing| json!({
+                "data_dir": backing.data_dir().display().to_string(),
+            })),
         })
     });
     Json(body).into_response()

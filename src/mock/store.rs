@@ -288,10 +288,11 @@ impl Cluster {
             // A real server ends `creating` only once it accepts connections.
             let server_waits = self.real_server.is_some()
                 && !self.server_ready
-                && matches!(self.status, ClusterStatus::Creating | ClusterStatus::Forking);
-            if self.settles
-                && !server_waits
-                && now_ms.saturating_sub(self.status_since_ms) >= delay
+                && matches!(
+                    self.status,
+                    ClusterStatus::Creating | ClusterStatus::Forking
+                );
+            if self.settles && !server_waits && now_ms.saturating_sub(self.status_since_ms) >= delay
             {
                 if let Some(change) = self.pending.take() {
                     self.apply(change);
