@@ -738,6 +738,24 @@ fn stopping_the_emulator_stops_every_server_it_started() {
             &format!("/v2/databases/{id}/pools"),
             Some(json!({"name": "stop-pool", "mode": "transaction", "size": 2, "db": "defaultdb"})),
         );
+        // The dashboard says what runs behind each cluster.
+        let page = reqwest::blocking::Client::new()
+            .get(format!("{}/_mock/ui", mock.url()))
+            .bearer_auth(mock.token())
+            .send()
+            .and_then(|response| response.text())
+            .expect("GET /_mock/ui");
+        for program in [
+            "PostgreSQL 15 on 127.0.0.1:",
+            "MariaDB 10.11 on 127.0.0.1:",
+            "Redis 7 on 127.0.0.1:",
+        ] {
+            assert!(page.contains(program), "the dashboard shows {program:?}");
+        }
+        assert!(
+            page.contains("· ready"),
+            "the dashboard shows the servers ready"
+        );
         let servers = descendants(mock.pid());
         assert!(
             servers.len() >= 4,

@@ -36,6 +36,7 @@ use axum::http::header::{
 use axum::response::{IntoResponse, Response};
 
 use super::app::{lock, App};
+use super::backing::Backing;
 use super::clusters;
 use super::config::Settings;
 use super::request_log::LoggedRequest;
@@ -89,10 +90,27 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The real database server behind the cluster, for the clusters table's "Server" column
-/// (the column is shown when at least one cluster has a cell). `None` until the emulator runs
-/// real servers (`--real-engines`); the text is escaped by the caller.
-fn server_cell(_cluster: &Cluster) -> Option<String> {
-    None
+/// (the column is shown when at least one cluster has a cell): with `--real-engines`, what runs
+/// where and whether it is ready (a failure says why; never a secret). The caller escapes it.
+fn server_cell(cluster: &Cluster, backing: Option<&Backing>) -> Option<String> {
+    let server = backing?.describe(cluster)?;
+    let program = server["engine"].as_str().unwrap_or("server");
+    let mut cell = format!(
+        "{program} on {}:{}",
+        server["host"].as_str().unwrap_or(""),
+        server["port"]
+    );
+    if let Some(pool_port) = server["pool_port"].as_u64() {
+        cell.push_str(&format!(", PgBouncer :{pool_port}"));
+    }
+    cell.push_str(&format!(
+        " · {}",
+        server["state"].as_str().unwrap_or("unknown")
+    ));
+    if let Some(error) = server["error"].as_str() {
+        cell.push_str(&format!(": {error}"));
+    }
+    Some(cell)
 }
 
 /// What the page shows of one logged request (never its body).
@@ -151,7 +169,7 @@ fn render_page(app: &App) -> String {
     let (cluster_count, clusters_html, now_ms) = app.read(|store| {
         (
             store.data.clusters.len(),
-            render_clusters(store),
+            render_clusters(store, app.backing.as_deref()),
             store.now_ms,
         )
     });
@@ -264,7 +282,7 @@ fn stat(out: &mut String, id: &str, value: usize, label: &str) {
 }
 
 /// The clusters table and each cluster's children, from the settled store.
-fn render_clusters(store: &Store) -> String {
+fn render_clusters(store: &Store, backing: Option<&Backing>) -> String {
     let account = &store.data.account;
     let clusters = &store.data.clusters;
     let mut out = String::new();
@@ -273,7 +291,7 @@ fn render_clusters(store: &Store) -> String {
         out.push_str("<p class=\"empty\">No clusters. Create one with <code>POST /v2/databases</code>.</p>\n</section>\n");
         return out;
     }
-    let servers: Vec<Option<String>> = clusters.iter().map(server_cell).collect();
+    let servers: Vec<Option<String>> = clusters.iter().map(|c| server_cell(c, backing)).collect();
     let with_servers = servers.iter().any(Option::is_some);
     out.push_str(
         "<table class=\"clusters\">\n<thead><tr><th>Name</th><th>Engine</th><th>Status</th>\
@@ -762,7 +780,7 @@ mod tests {
             now_ms: 1_700_000_000_000,
             settings: Settings::from_config(&MockConfig::default()),
             cluster_count: store.data.clusters.len(),
-            clusters_html: render_clusters(store),
+            clusters_html: render_clusters(store, None),
             uncloud: Vec::new(),
             logged: requests.len(),
             requests,
@@ -822,7 +840,11 @@ mod tests {
         assert!(html.contains("id=\"cluster-kafka-1-details\""));
         assert!(html.contains("id=\"summary-clusters\" data-value=\"2\""));
         assert!(!html.contains("<th>Server</th>"), "no server column yet");
-        assert!(store.data.clusters.iter().all(|c| server_cell(c).is_none()));
+        assert!(store
+            .data
+            .clusters
+            .iter()
+            .all(|c| server_cell(c, None).is_none()));
         // Kafka has topics and no pools or dbs; PostgreSQL pools and dbs and no topics.
         let kafka = &html[html.find("id=\"cluster-kafka-1-details\"").unwrap()..];
         assert!(kafka.contains("<h4>Topics</h4>") && !kafka.contains("<h4>Connection pools</h4>"));
