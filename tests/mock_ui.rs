@@ -1,11 +1,12 @@
 //! `GET /_mock/ui`, the emulator's read-only dashboard: authenticated like every `/_mock`
 //! control, and checked as a browser renders it, in headless Chromium (Debian's `chromium`).
 //!
-//! A browser cannot send `Authorization: Bearer` (and `--dump-dom` has no way to add a header),
-//! while the emulator accepts nothing else, by design. So the tests check the authentication
-//! with reqwest, and point Chromium at a small reverse proxy of their own that adds the token
-//! to every request it forwards to the emulator ([`AuthenticatingProxy`]): the emulator runs
-//! with its usual authentication, nothing in it is weakened for the test.
+//! A browser cannot send `Authorization: Bearer`, so this one read-only page also answers a
+//! Basic challenge with the token as the password (nothing else under `/_mock/` does). The
+//! tests check both with reqwest, open the page in Chromium with the token in the URL, and run
+//! the rendering checks through a small reverse proxy of their own that adds the bearer token
+//! ([`AuthenticatingProxy`]), so that those checks do not depend on the browser's credentials
+//! cache.
 //!
 //! Chromium is found through `CHROMIUM_BIN`, else as `chromium` on `PATH`; without it the tests
 //! fail (they never skip), naming the Debian package.
@@ -352,6 +353,56 @@ async fn the_dashboard_needs_an_accepted_token_like_every_control() {
 
     // Viewing the dashboard is not API traffic: it is not logged.
     assert!(mock.requests().await.is_empty());
+
+    // A browser gets a Basic challenge and may answer it with the token as the password;
+    // only on this page: the same credentials open no other control.
+    let (_, headers, _) = fetch_ui(&mock, None).await;
+    assert_eq!(
+        headers.get("www-authenticate").map(|v| v.to_str().unwrap()),
+        Some("Basic realm=\"dbaas-mock\", charset=\"UTF-8\"")
+    );
+    let basic = |path: &str, password: &str| {
+        mock.http
+            .get(format!("{}{path}", mock.url))
+            .basic_auth("browser", Some(password))
+            .send()
+    };
+    assert_eq!(
+        basic("/_mock/ui", TOKEN).await.unwrap().status().as_u16(),
+        200
+    );
+    assert_eq!(
+        basic("/_mock/ui", "not-the-token")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    for path in ["/_mock/state", "/_mock/requests", "/v2/databases"] {
+        let refused = basic(path, TOKEN).await.unwrap();
+        assert_eq!(
+            refused.status().as_u16(),
+            401,
+            "{path} takes only a bearer token"
+        );
+        assert!(
+            refused.headers().get("www-authenticate").is_none(),
+            "{path} asks no browser"
+        );
+    }
+
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_opens_the_dashboard_with_the_token_as_its_password() {
+    let mock = start_mock().await;
+    let address = mock.url.trim_start_matches("http://");
+    let dom = rendered_dom(&format!("http://browser:{TOKEN}@{address}/_mock/ui")).await;
+    assert!(
+        dom.contains("id=\"summary-clusters\""),
+        "Chromium rendered the page: {dom}"
+    );
 }
 
 /// The user name the tests give a PostgreSQL user: it must stay text on the page.

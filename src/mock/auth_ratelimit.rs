@@ -32,6 +32,35 @@ pub fn authenticate(headers: &HeaderMap, accepted: &[String]) -> Option<String> 
     }
 }
 
+/// The page a browser opens, `GET /_mock/ui`, which alone also takes HTTP Basic credentials
+/// (any user name, an accepted token as the password): a browser cannot send a bearer token,
+/// and a Basic challenge is how it asks for one. Only this read-only page: cached browser
+/// credentials cannot reach `/_mock/state`, `/_mock/reset` or the API.
+pub const DASHBOARD_PATH: &str = "/_mock/ui";
+
+/// The token in `Authorization: Basic base64(user:token)`, if accepted (see [`DASHBOARD_PATH`]).
+pub fn authenticate_basic(headers: &HeaderMap, accepted: &[String]) -> Option<String> {
+    use base64::Engine as _;
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (_user, token) = decoded.split_once(':')?;
+    if token.is_empty() {
+        return None;
+    }
+    if accepted.is_empty() || accepted.iter().any(|t| t == token) {
+        Some(token.to_string())
+    } else {
+        None
+    }
+}
+
 /// What the `ratelimit-*` headers report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -136,6 +165,29 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
         h
+    }
+
+    #[test]
+    fn basic_credentials_carry_the_token_as_the_password() {
+        use base64::Engine as _;
+        let basic = |text: &str| {
+            headers(&format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(text)
+            ))
+        };
+        let accepted = vec!["good".to_string()];
+        assert_eq!(
+            authenticate_basic(&basic("anyone:good"), &accepted),
+            Some("good".into())
+        );
+        assert_eq!(authenticate_basic(&basic("anyone:bad"), &accepted), None);
+        assert_eq!(authenticate_basic(&basic("anyone:"), &[]), None);
+        assert_eq!(authenticate_basic(&basic("no-colon"), &[]), None);
+        assert_eq!(authenticate_basic(&headers("Basic %%%"), &[]), None);
+        assert_eq!(authenticate_basic(&headers("Bearer good"), &accepted), None);
+        // A bearer-only check never takes Basic credentials.
+        assert_eq!(authenticate(&basic("anyone:good"), &accepted), None);
     }
 
     #[test]

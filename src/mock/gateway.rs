@@ -35,7 +35,9 @@ use futures::StreamExt as _;
 use serde_json::{json, Value};
 
 use super::app::{enter_mutation, lock, App};
-use super::auth_ratelimit::{authenticate, too_many_requests, Admission, Budget};
+use super::auth_ratelimit::{
+    authenticate, authenticate_basic, too_many_requests, Admission, Budget, DASHBOARD_PATH,
+};
 use super::error::ApiError;
 use super::faults::{Fault, FaultKind};
 use super::request_log::{LoggedBody, LoggedRequest};
@@ -156,7 +158,19 @@ pub async fn gateway(State(app): State<Arc<App>>, request: Request, next: Next) 
             (outcome, logged_body)
         }
         Err(refusal) => {
+            let challenge = refusal.status == StatusCode::UNAUTHORIZED
+                && parts.method == axum::http::Method::GET
+                && parts.uri.path() == DASHBOARD_PATH;
             let mut response = refusal.into_response();
+            if challenge {
+                // A browser asks for the token (as the password) instead of showing the 401.
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static(
+                        "Basic realm=\"dbaas-mock\", charset=\"UTF-8\"",
+                    ),
+                );
+            }
             if surface == Surface::Api {
                 let budget = lock(&app.limiter).peek(None, received_ms, &app.settings());
                 response = with_budget(response, budget);
@@ -205,7 +219,13 @@ async fn admit(app: &App, parts: &Parts, body: Body) -> Result<Admitted, ApiErro
             format!("The request URI is longer than the {MAX_URI_BYTES} bytes allowed."),
         ));
     }
-    let Some(token) = authenticate(&parts.headers, &app.config.tokens) else {
+    let dashboard = parts.method == axum::http::Method::GET && parts.uri.path() == DASHBOARD_PATH;
+    let token = authenticate(&parts.headers, &app.config.tokens).or_else(|| {
+        dashboard
+            .then(|| authenticate_basic(&parts.headers, &app.config.tokens))
+            .flatten()
+    });
+    let Some(token) = token else {
         discard(parts, body.into_data_stream());
         return Err(ApiError::for_status(StatusCode::UNAUTHORIZED));
     };
