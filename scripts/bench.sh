@@ -10,6 +10,9 @@
 #     CLI against dbaas-mock (2 s provisioning delay, Terraform's default parallelism): wall
 #     time, API requests (total, per cluster and by kind) and the provider's peak RSS, and
 #     where each apply's time goes (the creates' waves, from the emulator's request log).
+# `./scripts/bench.sh real-engines [--runs N]` measures instead how long a cluster of
+# `dbaas-mock --real-engines` takes from create to online, per engine (installing the servers
+# when they are missing).
 # The report is written to target/bench/results.md and printed. Nothing is asserted: this is a
 # measurement, not a test. With the defaults it takes a few minutes. Works from any directory;
 # extra arguments go to dbaas-bench (e.g. `./scripts/bench.sh --counts 10,50 --startup-runs 5`,
@@ -48,6 +51,13 @@ if [ -n "${DIGITALOCEAN_PROVIDER_BIN:-}" ]; then
     [ -x "$DIGITALOCEAN_PROVIDER_BIN" ] \
         || die "DIGITALOCEAN_PROVIDER_BIN=$DIGITALOCEAN_PROVIDER_BIN is not an executable"
     compare=(--digitalocean "$DIGITALOCEAN_PROVIDER_BIN" --chart "$REPO_ROOT/benchmarks/comparison.svg")
+fi
+
+if [ "${1:-}" = "real-engines" ]; then
+    # `./scripts/bench.sh real-engines [--runs N]`: create → online of real-engine clusters.
+    ensure_real_engines
+    log "running dbaas-bench $*"
+    exec "$TARGET_DIR/release/dbaas-bench" "$@"
 fi
 
 log "running dbaas-bench"

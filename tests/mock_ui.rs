@@ -391,7 +391,6 @@ async fn the_dashboard_needs_an_accepted_token_like_every_control() {
             "{path} asks no browser"
         );
     }
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,6 +37,7 @@ mod machine;
 mod persistence;
 mod proc_status;
 mod process;
+mod real_engines;
 mod report;
 mod requests;
 mod scenario;
@@ -69,6 +70,9 @@ fn main() -> ExitCode {
     }
     if std::env::args().nth(1).as_deref() == Some("persistence") {
         return run_persistence();
+    }
+    if std::env::args().nth(1).as_deref() == Some("real-engines") {
+        return run_real_engines();
     }
     let options = match Options::parse(std::env::args().skip(1)) {
         Ok(Some(options)) => options,
@@ -106,6 +110,27 @@ fn run_persistence() -> ExitCode {
         .and_then(|dir| persistence::mock_binary(&options, &dir))
         .and_then(|mock| persistence::run(&options, &mock));
     match measured {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("dbaas-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_real_engines() -> ExitCode {
+    let runs = match real_engines::parse(std::env::args().skip(2)) {
+        Ok(Some(runs)) => runs,
+        Ok(None) => {
+            println!("{}", real_engines::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("dbaas-bench: {message}\n\n{}", real_engines::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match release_dir().and_then(|dir| real_engines::run(runs, &dir.join(MOCK_BINARY))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("dbaas-bench: {error:#}");
